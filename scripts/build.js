@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Compiles the TypeScript, then places the editor files, locales, icons and the Python
+// worker beside the compiled nodes, where Node-RED's registry looks for them.
+"use strict";
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+const nodesOut = path.join(root, "dist", "src", "nodes");
+
+const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: "inherit" });
+if (tsc.status !== 0) process.exit(tsc.status || 1);
+
+function copy(from, to) {
+  fs.cpSync(path.join(root, from), path.join(root, to), { recursive: true });
+}
+for (const file of fs.readdirSync(path.join(root, "nodes"))) {
+  if (file.endsWith(".html")) copy(path.join("nodes", file), path.join("dist", "src", "nodes", file));
+}
+copy(path.join("nodes", "locales"), path.relative(root, path.join(nodesOut, "locales")));
+copy("icons", path.relative(root, path.join(nodesOut, "icons")));
+for (const file of fs.readdirSync(path.join(root, "src", "python"))) {
+  if (file.endsWith(".py")) copy(path.join("src", "python", file), path.join("dist", "src", "python", file));
+}

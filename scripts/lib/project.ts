@@ -1,0 +1,25 @@
+import { spawn, type SpawnOptions } from "node:child_process";
+import * as path from "node:path";
+import { PACKAGE_ROOT } from "../../src/package-paths";
+
+export const ROOT = PACKAGE_ROOT;
+export const KAFKA_HOME = path.join(ROOT, ".kafka");
+export const KAFKA_LIBS = path.join(KAFKA_HOME, "libs");
+export const VENV = path.join(ROOT, ".venv");
+export const VENV_PYTHON = path.join(VENV, "bin", "python");
+
+/** Prints a setup or run step so the user sees what takes the time. */
+export function step(text: string): void {
+  console.log(`[setup] ${text}`);
+}
+
+/** Runs a command with its output shown; rejects when it fails. */
+export function run(command: string, args: string[], options: SpawnOptions = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", ...options });
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit code ${code}`})`)),
+    );
+  });
+}

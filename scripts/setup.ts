@@ -1,0 +1,13 @@
+import { installKafka } from "./lib/install-kafka";
+import { installPython } from "./lib/install-python";
+
+/** Everything the demo and the tests need beyond npm packages; fast when already done. */
+export async function setup(): Promise<void> {
+  await installKafka();
+  await installPython();
+}
+
+export async function main(): Promise<number> {
+  await setup();
+  return 0;
+}

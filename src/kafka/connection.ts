@@ -1,0 +1,97 @@
+import { Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from "kafkajs";
+
+/**
+ * The only module that constructs kafkajs clients, so the client library can be
+ * swapped in one place.
+ */
+export interface BrokerSettings {
+  brokers: string[];
+  clientId: string;
+}
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+export type Logger = (level: LogLevel, text: string) => void;
+
+export function parseBrokerList(list: string): string[] {
+  return list
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+function toLogger(log: Logger): () => (entry: LogEntry) => void {
+  return () =>
+    ({ level, log: entry }) => {
+      const text = `${entry.message}${entry.error ? `: ${entry.error}` : ""}`;
+      if (level <= logLevel.ERROR) log("error", text);
+      else if (level === logLevel.WARN) log("warn", text);
+      else if (level === logLevel.INFO) log("info", text);
+      else log("debug", text);
+    };
+}
+
+export type ConnectionState = "connecting" | "connected" | "disconnected";
+
+/**
+ * One broker connection shared by every node that uses a kafka-broker config: a
+ * single producer, connected on first use and disconnected when its last user leaves,
+ * and consumers made on the same client.
+ */
+export class KafkaConnection {
+  readonly kafka: Kafka;
+  private connectedProducer: Promise<Producer> | undefined;
+  private producerUsers = 0;
+
+  constructor(
+    readonly settings: BrokerSettings,
+    private readonly log: Logger,
+    private readonly onProducerState: (state: ConnectionState) => void = () => undefined,
+  ) {
+    this.kafka = new Kafka({
+      clientId: settings.clientId,
+      brokers: settings.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: toLogger(log),
+      retry: { initialRetryTime: 300, retries: 8 },
+    });
+  }
+
+  /** Counts a node that produces; pair with releaseProducer() when it closes. */
+  holdProducer(): void {
+    this.producerUsers++;
+  }
+
+  /** The shared producer, connected on first use and again after a failed connect. */
+  producer(): Promise<Producer> {
+    if (!this.connectedProducer) {
+      const producer = this.kafka.producer({ allowAutoTopicCreation: true });
+      producer.on(producer.events.CONNECT, () => this.onProducerState("connected"));
+      producer.on(producer.events.DISCONNECT, () => this.onProducerState("disconnected"));
+      this.onProducerState("connecting");
+      this.connectedProducer = producer.connect().then(
+        () => producer,
+        (error: Error) => {
+          this.connectedProducer = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.connectedProducer;
+  }
+
+  async releaseProducer(): Promise<void> {
+    this.producerUsers = Math.max(0, this.producerUsers - 1);
+    if (this.producerUsers > 0 || !this.connectedProducer) return;
+    const producer = this.connectedProducer;
+    this.connectedProducer = undefined;
+    await producer.then((connected) => connected.disconnect()).catch((error: Error) => this.log("warn", error.message));
+  }
+
+  createConsumer(groupId: string): Consumer {
+    return this.kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  }
+
+  createAdmin(): Admin {
+    return this.kafka.admin();
+  }
+}

@@ -1,0 +1,127 @@
+import type { Consumer } from "kafkajs";
+import type { KafkaConnection } from "./connection";
+import { OffsetTracker } from "./offset-tracker";
+import { decodeRecord, type PayloadFormat, type RecordDecodeError, type RecordMessage } from "./record-codec";
+import { registerSettler, type SettlementHandle } from "./settlement";
+
+export type DeliveryMode = "at-least-once" | "auto-commit";
+
+export interface ConsumerLoopOptions {
+  /** Names this consumer in settlement handles; unique per running consumer. */
+  source: string;
+  topics: string[];
+  groupId: string;
+  fromBeginning: boolean;
+  payloadFormat: PayloadFormat;
+  deliveryMode: DeliveryMode;
+  /** Unsettled records beyond which fetching pauses. */
+  maxUnsettled: number;
+  commitIntervalMs: number;
+}
+
+export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
+
+export interface ConsumerLoopEvents {
+  onRecord: (msg: RecordMessage, error?: RecordDecodeError) => void;
+  onState: (state: ConsumerState, detail?: { unsettled?: number; error?: Error }) => void;
+}
+
+/**
+ * Reads records, emits one msg each, and (in at-least-once mode) commits each
+ * partition only up to its highest contiguous settled offset. At most maxUnsettled
+ * records are in flight: beyond that fetching pauses until half of them are settled.
+ */
+export class ConsumerLoop {
+  private readonly tracker = new OffsetTracker();
+  private readonly consumer: Consumer;
+  private readonly unregister: () => void;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+  private paused = false;
+  private stopping = false;
+
+  constructor(
+    connection: KafkaConnection,
+    private readonly options: ConsumerLoopOptions,
+    private readonly events: ConsumerLoopEvents,
+  ) {
+    this.consumer = connection.createConsumer(options.groupId);
+    const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
+    this.consumer.on(CONNECT, () => this.events.onState("connecting"));
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment;
+      this.tracker.forget((topic, partition) => (assigned[topic] ?? []).includes(partition));
+      this.events.onState(this.paused ? "paused" : "connected", { unsettled: this.tracker.unsettled });
+    });
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (!this.stopping) this.events.onState("error", { error: payload.error });
+    });
+    this.consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
+    this.unregister = registerSettler(options.source, (handle) => this.settle(handle));
+  }
+
+  get unsettled(): number {
+    return this.tracker.unsettled;
+  }
+
+  async start(): Promise<void> {
+    this.events.onState("connecting");
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    const autoCommit = this.options.deliveryMode === "auto-commit";
+    await this.consumer.run({
+      autoCommit,
+      eachMessage: async ({ topic, partition, message }) => {
+        if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
+        const { msg, error } = decodeRecord(topic, partition, message, this.options.payloadFormat, this.options.source);
+        this.events.onRecord(msg, error);
+        if (this.tracker.unsettled >= this.options.maxUnsettled) this.pause();
+      },
+    });
+    if (!autoCommit) this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
+  }
+
+  /** Commits what is settled, then leaves the group. Unsettled records will be read again. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.commitTimer);
+    this.unregister();
+    await this.commit();
+    await this.consumer.disconnect();
+  }
+
+  private settle(handle: SettlementHandle): void {
+    if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
+    if (this.paused && this.tracker.unsettled <= this.options.maxUnsettled / 2) this.resume();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    this.events.onState("paused", { unsettled: this.tracker.unsettled });
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    this.events.onState("connected", { unsettled: this.tracker.unsettled });
+  }
+
+  /** Commits are chained so that two never race and an older one never lands last. */
+  private commit(): Promise<void> {
+    if (this.options.deliveryMode === "auto-commit") return this.committing;
+    this.committing = this.committing.then(async () => {
+      const points = this.tracker.pendingCommits();
+      if (points.length === 0) return;
+      try {
+        await this.consumer.commitOffsets(points);
+        this.tracker.markCommitted(points);
+      } catch (error) {
+        // not fatal: the next tick retries, and a record that is not committed is only read again
+        this.events.onState(this.paused ? "paused" : "connected", { error: error as Error, unsettled: this.tracker.unsettled });
+      }
+    });
+    return this.committing;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Which records of each partition are still being processed. Kafka commits a single
+ * offset per partition ("everything before this is done"), so a partition may only be
+ * committed up to its first unsettled record, however many later ones are settled.
+ */
+export interface CommitPoint {
+  topic: string;
+  partition: number;
+  /** The next offset to read: one past the last record of the contiguous settled run. */
+  offset: string;
+}
+
+class PartitionTrack {
+  /** Offsets emitted and not yet settled, in emission (= offset) order. */
+  readonly unsettled = new Set<bigint>();
+  /** Next offset to commit; undefined until something can be committed. */
+  committable: bigint | undefined;
+  committed: bigint | undefined;
+  /** One past the highest offset emitted so far. */
+  end: bigint | undefined;
+}
+
+export class OffsetTracker {
+  private readonly partitions = new Map<string, PartitionTrack>();
+  private unsettledTotal = 0;
+
+  get unsettled(): number {
+    return this.unsettledTotal;
+  }
+
+  /** Returns false when the record is already being processed (fetched again). */
+  track(topic: string, partition: number, offset: string): boolean {
+    const track = this.partition(topic, partition);
+    const value = BigInt(offset);
+    if (track.unsettled.has(value)) return false;
+    track.unsettled.add(value);
+    track.end = track.end === undefined || value + 1n > track.end ? value + 1n : track.end;
+    this.unsettledTotal++;
+    return true;
+  }
+
+  /** Returns false when the record was not tracked (already settled, or from an older assignment). */
+  settle(topic: string, partition: number, offset: string): boolean {
+    const track = this.partitions.get(key(topic, partition));
+    if (!track || !track.unsettled.delete(BigInt(offset))) return false;
+    this.unsettledTotal--;
+    // a Set iterates in insertion order, so its first element is the lowest unsettled offset
+    const first = track.unsettled.values().next();
+    track.committable = first.done ? track.end : first.value;
+    return true;
+  }
+
+  /** Commit points that moved since the last call to markCommitted. */
+  pendingCommits(): CommitPoint[] {
+    const points: CommitPoint[] = [];
+    for (const [id, track] of this.partitions) {
+      if (track.committable !== undefined && track.committable !== track.committed) {
+        const [topic, partition] = splitKey(id);
+        points.push({ topic, partition, offset: track.committable.toString() });
+      }
+    }
+    return points;
+  }
+
+  markCommitted(points: CommitPoint[]): void {
+    for (const point of points) {
+      const track = this.partitions.get(key(point.topic, point.partition));
+      if (track) track.committed = BigInt(point.offset);
+    }
+  }
+
+  /** Forgets partitions this consumer no longer owns (after a rebalance). */
+  forget(keep: (topic: string, partition: number) => boolean): void {
+    for (const [id, track] of this.partitions) {
+      const [topic, partition] = splitKey(id);
+      if (keep(topic, partition)) continue;
+      this.unsettledTotal -= track.unsettled.size;
+      this.partitions.delete(id);
+    }
+  }
+
+  private partition(topic: string, partition: number): PartitionTrack {
+    const id = key(topic, partition);
+    let track = this.partitions.get(id);
+    if (!track) {
+      track = new PartitionTrack();
+      this.partitions.set(id, track);
+    }
+    return track;
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
+function splitKey(id: string): [string, number] {
+  const colon = id.indexOf(":");
+  return [id.slice(colon + 1), Number(id.slice(0, colon))];
+}

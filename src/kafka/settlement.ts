@@ -1,0 +1,39 @@
+/**
+ * How a record emitted by kafka-in is declared done. The msg carries a plain handle
+ * (it survives Node-RED's message cloning and JSON); the kafka-in node that emitted it
+ * registers a settler under the handle's source id. Settling twice, or settling a
+ * record whose consumer has since restarted, does nothing.
+ */
+export interface SettlementHandle {
+  source: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Why the record is done: written by a kafka-out, or failed and reported to Catch. */
+export type SettleOutcome = "produced" | "failed";
+
+export type Settler = (handle: SettlementHandle, outcome: SettleOutcome) => void;
+
+const settlers = new Map<string, Settler>();
+
+/** Returns the function that removes the registration. */
+export function registerSettler(source: string, settler: Settler): () => void {
+  settlers.set(source, settler);
+  return () => {
+    if (settlers.get(source) === settler) settlers.delete(source);
+  };
+}
+
+export function settlementHandle(msg: unknown): SettlementHandle | undefined {
+  const handle = (msg as { kafka?: Partial<SettlementHandle> } | undefined)?.kafka;
+  if (!handle || typeof handle.source !== "string" || typeof handle.offset !== "string") return undefined;
+  return handle as SettlementHandle;
+}
+
+/** Settles the record a msg came from, if it came from a kafka-in that is still running. */
+export function settleMessage(msg: unknown, outcome: SettleOutcome): void {
+  const handle = settlementHandle(msg);
+  if (handle) settlers.get(handle.source)?.(handle, outcome);
+}

@@ -1,0 +1,34 @@
+import type { Node, NodeAPI } from "node-red";
+import { KafkaConnection, parseBrokerList, type ConnectionState } from "../kafka/connection";
+import type { KafkaBrokerDef, KafkaBrokerNode } from "./node-config";
+import { showStatus } from "./status";
+
+export = function registerKafkaBroker(RED: NodeAPI): void {
+  function KafkaBroker(this: KafkaBrokerNode, config: KafkaBrokerDef): void {
+    RED.nodes.createNode(this, config);
+    const users = new Map<string, Node>();
+    const brokers = parseBrokerList(config.brokers ?? "");
+    if (brokers.length === 0) this.error(RED._("kafka-broker.errors.no-brokers"));
+    const tell = (state: ConnectionState): void => {
+      const look = state === "connected" ? "ok" : state === "connecting" ? "busy" : "off";
+      for (const user of users.values()) showStatus(user, look, RED._(`kafka-broker.status.${state}`));
+    };
+    this.connection = new KafkaConnection(
+      { brokers, clientId: config.clientId || "node-red" },
+      (level, text) => {
+        if (level === "error") this.error(text);
+        else if (level === "warn") this.warn(text);
+        else if (level === "info") this.log(text);
+        else this.debug(text);
+      },
+      tell,
+    );
+    this.register = (user) => {
+      users.set(user.id, user);
+    };
+    this.deregister = (user) => {
+      users.delete(user.id);
+    };
+  }
+  RED.nodes.registerType("kafka-broker", KafkaBroker);
+};

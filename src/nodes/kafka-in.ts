@@ -1,0 +1,93 @@
+import { randomUUID } from "node:crypto";
+import type { Node, NodeAPI } from "node-red";
+import { ConsumerLoop, type ConsumerState } from "../kafka/consumer-loop";
+import { settleMessage } from "../kafka/settlement";
+import { numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
+import { showStatus } from "./status";
+
+const RETRY_START_MS = 5000;
+const COMMIT_INTERVAL_MS = 200;
+
+export = function registerKafkaIn(RED: NodeAPI): void {
+  function KafkaIn(this: Node, config: KafkaInDef): void {
+    RED.nodes.createNode(this, config);
+    const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
+    const topic = (config.topic ?? "").trim();
+    if (!broker || !topic) {
+      const problem = broker ? "no-topic" : "no-broker";
+      showStatus(this, "error", RED._(`kafka-in.errors.${problem}`));
+      this.error(RED._(`kafka-in.errors.${problem}`));
+      return;
+    }
+
+    const showState = (state: ConsumerState, detail?: { unsettled?: number; error?: Error }): void => {
+      if (detail?.error && state !== "error") this.warn(detail.error.message);
+      switch (state) {
+        case "connected":
+          return showStatus(this, "ok", RED._("kafka-in.status.connected"));
+        case "paused":
+          return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.unsettled ?? 0 }));
+        case "connecting":
+          return showStatus(this, "busy", RED._("kafka-in.status.connecting"));
+        case "disconnected":
+          return showStatus(this, "off", RED._("kafka-in.status.disconnected"));
+        case "error":
+          showStatus(this, "error", RED._("kafka-in.status.error"));
+          if (detail?.error) this.error(RED._("kafka-in.errors.consumer", { error: detail.error.message }));
+      }
+    };
+
+    const loop = new ConsumerLoop(
+      broker.connection,
+      {
+        // a fresh source per deploy: records of an earlier consumer are not settled into this one
+        source: `${this.id}/${randomUUID()}`,
+        topics: [topic],
+        groupId: config.groupId || "node-red",
+        fromBeginning: Boolean(config.fromBeginning),
+        payloadFormat: config.payloadFormat === "text" ? "text" : "json",
+        deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
+        maxUnsettled: numberSetting(config.maxUnsettled, 1000, 1, 1_000_000),
+        commitIntervalMs: COMMIT_INTERVAL_MS,
+      },
+      {
+        onRecord: (msg, decodeError) => {
+          if (decodeError) {
+            // the record is reported with its original text, then counts as dealt with
+            this.error(RED._("kafka-in.errors.invalid-json", { error: decodeError.message }), msg);
+            settleMessage(msg, "failed");
+            return;
+          }
+          this.send(msg);
+        },
+        onState: showState,
+      },
+    );
+
+    broker.register(this);
+    let closed = false;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const start = (): void => {
+      loop.start().catch((error: Error) => {
+        if (closed) return;
+        showState("error", { error });
+        retryTimer = setTimeout(start, RETRY_START_MS);
+      });
+    };
+    start();
+
+    this.on("close", (_removed: boolean, done: () => void) => {
+      closed = true;
+      clearTimeout(retryTimer);
+      loop
+        .stop()
+        .catch((error: Error) => this.warn(error.message))
+        .finally(() => {
+          broker.deregister(this);
+          showStatus(this, "off", RED._("kafka-in.status.disconnected"));
+          done();
+        });
+    });
+  }
+  RED.nodes.registerType("kafka-in", KafkaIn);
+};

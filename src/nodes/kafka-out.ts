@@ -1,0 +1,51 @@
+import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
+import { BatchingProducer, type ProduceOptions } from "../kafka/batching-producer";
+import { encodeMessage } from "../kafka/record-codec";
+import { settleMessage } from "../kafka/settlement";
+import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
+import { showStatus } from "./status";
+
+const ACKS: Record<AcksSetting, ProduceOptions["acks"]> = { all: -1, leader: 1, none: 0 };
+
+export = function registerKafkaOut(RED: NodeAPI): void {
+  function KafkaOut(this: Node, config: KafkaOutDef): void {
+    RED.nodes.createNode(this, config);
+    const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
+    if (!broker) {
+      showStatus(this, "error", RED._("kafka-out.errors.no-broker"));
+      this.error(RED._("kafka-out.errors.no-broker"));
+      return;
+    }
+    const configuredTopic = (config.topic ?? "").trim();
+    const connection = broker.connection;
+    broker.register(this);
+    connection.holdProducer();
+    const producer = new BatchingProducer(() => connection.producer(), { acks: ACKS[config.acks] ?? -1 });
+    // connect at deploy, so that status tells at once whether the broker is reachable
+    connection.producer().catch((error: Error) => {
+      showStatus(this, "error", RED._("kafka-out.status.error"));
+      this.warn(RED._("kafka-out.errors.produce", { error: error.message }));
+    });
+
+    this.on("input", (msg: NodeMessageInFlow, _send, done) => {
+      const topic = configuredTopic || (typeof msg.topic === "string" ? msg.topic : "");
+      if (!topic) {
+        done(new Error(RED._("kafka-out.errors.no-topic")));
+        return;
+      }
+      producer.send(topic, encodeMessage(msg as { payload?: unknown; key?: unknown; headers?: unknown })).then(
+        () => {
+          settleMessage(msg, "produced");
+          done();
+        },
+        (error: Error) => done(new Error(RED._("kafka-out.errors.produce", { error: error.message }))),
+      );
+    });
+
+    this.on("close", (_removed: boolean, done: () => void) => {
+      broker.deregister(this);
+      connection.releaseProducer().finally(done);
+    });
+  }
+  RED.nodes.registerType("kafka-out", KafkaOut);
+};

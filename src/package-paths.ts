@@ -1,0 +1,30 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The folder holding this package's package.json, found from the compiled file's location. */
+function findPackageRoot(start: string): string {
+  let dir = start;
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${start}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PACKAGE_ROOT = findPackageRoot(__dirname);
+
+/** Where the project's own Python environment lives when setup has made it. */
+export const PROJECT_VENV = path.join(PACKAGE_ROOT, ".venv");
+
+/**
+ * Resolves a path from a node's configuration: absolute paths stay, relative ones are
+ * looked up in the Node-RED user directory first, then in this package (so that the
+ * bundled example flows work as imported).
+ */
+export function resolveUserPath(configured: string, userDir: string | undefined): string {
+  if (path.isAbsolute(configured)) return configured;
+  const candidates = [userDir, PACKAGE_ROOT].filter((dir): dir is string => Boolean(dir));
+  const found = candidates.map((dir) => path.join(dir, configured)).find((candidate) => fs.existsSync(candidate));
+  return found ?? path.join(candidates[0], configured);
+}

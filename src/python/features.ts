@@ -1,0 +1,51 @@
+/**
+ * Takes the model input out of a msg payload: an array of numbers (nested for
+ * multi-dimensional input) or an object with a `features` array. Anything else is
+ * refused here with a message naming what was expected, before it reaches Python.
+ */
+export class FeatureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FeatureError";
+  }
+}
+
+export function extractFeatures(payload: unknown, inputShape?: number[]): unknown[] {
+  const features = Array.isArray(payload) ? payload : (payload as { features?: unknown } | null)?.features;
+  if (!Array.isArray(features)) {
+    throw new FeatureError(`expected the features as an array of numbers (or {"features": [...]}), got ${describe(payload)}`);
+  }
+  const shape = shapeOf(features);
+  if (inputShape && inputShape.every((size) => typeof size === "number") && shape.join("x") !== inputShape.join("x")) {
+    const expected = inputShape.length === 1 ? `${inputShape[0]} features` : `features of shape [${inputShape.join(", ")}]`;
+    const got = shape.length === 1 ? `${shape[0]}` : `shape [${shape.join(", ")}]`;
+    throw new FeatureError(`expected ${expected}, got ${got}`);
+  }
+  return features;
+}
+
+/** The shape of a regular nested array of finite numbers; throws on anything else. */
+function shapeOf(value: unknown[], path = "features"): number[] {
+  if (value.length === 0) throw new FeatureError(`${path} is empty`);
+  if (Array.isArray(value[0])) {
+    const shapes = value.map((item, index) => {
+      if (!Array.isArray(item)) throw new FeatureError(`${path}[${index}] is ${describe(item)}, expected an array`);
+      return shapeOf(item, `${path}[${index}]`).join("x");
+    });
+    if (new Set(shapes).size > 1) throw new FeatureError(`${path} is ragged: rows of shapes ${[...new Set(shapes)].join(", ")}`);
+    return [value.length, ...shapes[0].split("x").map(Number)];
+  }
+  value.forEach((item, index) => {
+    if (typeof item !== "number" || !Number.isFinite(item)) {
+      throw new FeatureError(`${path}[${index}] is ${describe(item)}, expected a number`);
+    }
+  });
+  return [value.length];
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return typeof value === "object" ? "an object without a features array" : `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,89 @@
+"""Keras models (.keras, legacy .h5) in the handler contract: load(path, config), predict(model, batch).
+
+The backend is chosen by config["backend"] and must be set before keras is first
+imported. Batches are scored with predict_on_batch: model.predict() builds a data
+pipeline on every call and costs tens of milliseconds even for one row.
+"""
+
+import json
+import os
+
+
+class KerasModel:
+    def __init__(self, keras_model, labels, np):
+        self.model = keras_model
+        self.labels = labels
+        self.np = np
+        self.input_shape = tuple(keras_model.input_shape[1:])
+
+
+def configure_backend(backend):
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threads = os.environ.get("PYTHON_MODEL_THREADS", "1")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        # a small model on a shared machine is fastest on one thread per worker
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    elif backend == "jax":
+        os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}")
+
+
+def read_labels(model_path):
+    meta_path = os.path.splitext(model_path)[0] + ".meta.json"
+    if not os.path.isfile(meta_path):
+        return None
+    with open(meta_path, encoding="utf-8") as meta:
+        return json.load(meta).get("labels")
+
+
+def load(path, config):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file not found: {path}")
+    configure_backend(config.get("backend") or "tensorflow")
+    import keras
+    import numpy as np
+
+    keras_model = keras.saving.load_model(path, compile=False)
+    model = KerasModel(keras_model, read_labels(path), np)
+    # the first call traces the model; do it now so that the node is ready when it says so
+    warm_up = np.zeros((1, *model.input_shape), dtype="float32")
+    keras_model.predict_on_batch(warm_up)
+    return model
+
+
+def describe(model):
+    return {
+        "input_shape": list(model.input_shape),
+        "output_shape": list(model.model.output_shape[1:]),
+        "labels": model.labels,
+        "backend": os.environ.get("KERAS_BACKEND"),
+    }
+
+
+def padded_size(rows):
+    """Round the batch up to a power of two so a compiled model sees few distinct shapes."""
+    size = 1
+    while size < rows:
+        size *= 2
+    return size
+
+
+def predict(model, batch):
+    np = model.np
+    for row in batch:
+        if np.shape(row) != model.input_shape:
+            raise ValueError(f"expected features of shape {list(model.input_shape)}, got {list(np.shape(row))}")
+    x = np.asarray(batch, dtype="float32")
+    padded = np.zeros((padded_size(len(x)), *model.input_shape), dtype="float32")
+    padded[: len(x)] = x
+    y = np.asarray(model.model.predict_on_batch(padded))[: len(x)]
+    if model.labels is None:
+        return y.tolist()
+    results = []
+    for row in y:
+        best = int(np.argmax(row))
+        results.append({"label": model.labels[best], "score": float(row[best]), "probabilities": row.tolist()})
+    return results

@@ -1,0 +1,164 @@
+import type { ModelInfo, ModelKind, RowResult } from "./protocol";
+import { WorkerExitedError, WorkerProcess, describeExit } from "./worker-process";
+
+export interface ModelSpec {
+  python: string;
+  kind: ModelKind;
+  modelPath: string;
+  handlerPath: string;
+  /** Passed to the handler's load(path, config). */
+  config: Record<string, unknown>;
+  /** A batch that takes longer kills the worker, which is then restarted. */
+  timeoutMs: number;
+}
+
+export type RunnerState = "starting" | "ready" | "restarting" | "failed" | "stopped";
+
+export interface RunnerEvents {
+  onState?: (state: RunnerState, detail: { restarts: number; error?: Error; info?: ModelInfo }) => void;
+  onLog?: (line: string) => void;
+}
+
+export class BatchTimeoutError extends Error {
+  constructor(timeoutMs: number, pid: number | undefined) {
+    super(`scoring took longer than ${timeoutMs} ms; Python worker ${pid} was killed and is restarted`);
+    this.name = "BatchTimeoutError";
+  }
+}
+
+export class ModelNotReadyError extends Error {
+  constructor(cause: Error | undefined) {
+    super(`the model is not loaded: ${cause?.message ?? "the node is stopping"}`);
+    this.name = "ModelNotReadyError";
+  }
+}
+
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** Deaths in a row, each before the model finished loading, after which we stop trying. */
+const MAX_FAILED_STARTS = 3;
+
+interface Waiter {
+  resolve: (worker: WorkerProcess) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Keeps one Python worker with the model loaded: starts it, restarts it with back-off
+ * when it dies, and hands it out only once the model is loaded. Requests made while it
+ * starts wait for it.
+ */
+export class ModelRunner {
+  state: RunnerState = "starting";
+  restarts = 0;
+  info: ModelInfo | undefined;
+  lastError: Error | undefined;
+  private worker: WorkerProcess | undefined;
+  private waiters: Waiter[] = [];
+  private failedStarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly spec: ModelSpec,
+    private readonly events: RunnerEvents = {},
+  ) {}
+
+  start(): void {
+    this.launch();
+  }
+
+  get pid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  async score(rows: unknown[]): Promise<RowResult[]> {
+    const worker = await this.ready();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new BatchTimeoutError(this.spec.timeoutMs, worker.pid));
+        worker.kill();
+      }, this.spec.timeoutMs);
+    });
+    try {
+      return await Promise.race([worker.predict(rows), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves with the loaded worker, waiting while it starts or restarts. */
+  ready(): Promise<WorkerProcess> {
+    if (this.state === "ready" && this.worker) return Promise.resolve(this.worker);
+    if (this.state === "failed" || this.state === "stopped") return Promise.reject(new ModelNotReadyError(this.lastError));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  async stop(): Promise<void> {
+    this.setState("stopped");
+    clearTimeout(this.restartTimer);
+    this.settleWaiters(new ModelNotReadyError(undefined));
+    await this.worker?.stop();
+  }
+
+  private launch(): void {
+    const worker = new WorkerProcess({ python: this.spec.python, onLog: this.events.onLog });
+    this.worker = worker;
+    worker.exited.then((exit) => this.onWorkerExit(worker, new WorkerExitedError(worker.pid, exit)));
+    worker
+      .load({ kind: this.spec.kind, model_path: this.spec.modelPath, handler_path: this.spec.handlerPath, config: this.spec.config })
+      .then(
+        (info) => {
+          if (this.worker !== worker || this.state === "stopped") return;
+          this.info = info;
+          this.failedStarts = 0;
+          this.lastError = undefined;
+          this.setState("ready", info);
+          this.settleWaiters(undefined, worker);
+        },
+        (error: Error) => {
+          if (this.worker !== worker || this.state === "stopped") return;
+          if (error instanceof WorkerExitedError) return; // onWorkerExit decides
+          // the model itself cannot load (missing file, missing package): retrying will not help
+          this.fail(error);
+          void worker.stop();
+        },
+      );
+  }
+
+  private onWorkerExit(worker: WorkerProcess, error: WorkerExitedError): void {
+    if (this.worker !== worker || this.state === "stopped" || this.state === "failed") return;
+    if (error.exit.spawnError) {
+      this.fail(new Error(`cannot start Python (${this.spec.python}): ${describeExit(error.exit)}`));
+      return;
+    }
+    this.lastError = error;
+    if (this.state !== "ready" && ++this.failedStarts >= MAX_FAILED_STARTS) {
+      this.fail(new Error(`Python worker died ${this.failedStarts} times while loading the model: ${error.message}`));
+      return;
+    }
+    this.restarts++;
+    this.setState("restarting");
+    const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** this.failedStarts);
+    this.restartTimer = setTimeout(() => this.launch(), backoff);
+  }
+
+  private fail(error: Error): void {
+    this.lastError = error;
+    this.setState("failed");
+    this.settleWaiters(new ModelNotReadyError(error));
+  }
+
+  private settleWaiters(error: Error | undefined, worker?: WorkerProcess): void {
+    const waiters = this.waiters.splice(0);
+    for (const waiter of waiters) {
+      if (worker) waiter.resolve(worker);
+      else waiter.reject(error ?? new ModelNotReadyError(undefined));
+    }
+  }
+
+  private setState(state: RunnerState, info?: ModelInfo): void {
+    this.state = state;
+    this.events.onState?.(state, { restarts: this.restarts, error: this.lastError, info });
+  }
+}

@@ -1,0 +1,197 @@
+"""Persistent model worker: loads one model once, then scores batches on request.
+
+Protocol (see protocol.ts): frames of a 4-byte big-endian length and a UTF-8 JSON
+body, requests on stdin, replies on the original stdout. Every reply names the
+request it answers and says ok or error. Everything else the process prints (user
+code, Keras progress bars, TensorFlow logs) goes to the log channel, so it cannot
+corrupt the protocol.
+"""
+
+import importlib.util
+import json
+import os
+import struct
+import sys
+import threading
+import time
+import traceback
+
+HEADER = struct.Struct(">I")
+
+
+def take_protocol_streams():
+    """Keep private handles on the protocol pipes and send fds 1 and 2 to the log channel."""
+    protocol_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    log_fd = int(os.environ.get("PYTHON_MODEL_LOG_FD", "2"))
+    if log_fd != 2:
+        os.dup2(log_fd, 2)
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # user code that reads stdin must not eat protocol bytes
+    sys.stdout = sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    return protocol_in, protocol_out
+
+
+def exit_when_parent_dies(parent_pid):
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(0)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def read_exact(stream, size):
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def read_frame(stream):
+    header = read_exact(stream, HEADER.size)
+    if header is None:
+        return None
+    body = read_exact(stream, HEADER.unpack(header)[0])
+    return None if body is None else json.loads(body)
+
+
+def to_jsonable(value):
+    """numpy scalars and arrays returned by handlers become plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"result of type {type(value).__name__} is not JSON serialisable")
+
+
+def describe(error):
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "traceback": "".join(traceback.format_exception(error)),
+    }
+
+
+def import_file(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HANDLERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handlers")
+
+
+def load_handler(request):
+    kind = request["kind"]
+    if kind == "python":
+        path = request.get("handler_path") or ""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"handler file not found: {path}")
+        handler = import_file(path, "user_handler")
+    else:
+        handler = import_file(os.path.join(HANDLERS_DIR, f"{kind}_handler.py"), f"{kind}_handler")
+    for needed in ("load", "predict"):
+        if not callable(getattr(handler, needed, None)):
+            raise AttributeError(f"handler {getattr(handler, '__file__', kind)} does not define {needed}()")
+    return handler
+
+
+class Worker:
+    def __init__(self):
+        self.handler = None
+        self.model = None
+
+    def load(self, request):
+        config = request.get("config") or {}
+        try:
+            self.handler = load_handler(request)
+            self.model = self.handler.load(request.get("model_path") or "", config)
+        except ModuleNotFoundError as error:
+            raise ModuleNotFoundError(f"{error.name} is not installed in {sys.prefix} ({sys.executable})") from error
+        describe_model = getattr(self.handler, "describe", None)
+        info = describe_model(self.model) if callable(describe_model) else {}
+        return {"python": sys.version.split()[0], "executable": sys.executable, "pid": os.getpid(), **info}
+
+    def predict(self, rows):
+        """Score the batch in one call; if it fails, score row by row so only bad rows fail."""
+        try:
+            results = list(self.handler.predict(self.model, rows))
+            if len(results) != len(rows):
+                raise ValueError(f"predict() returned {len(results)} results for {len(rows)} rows")
+            return [{"ok": True, "value": value} for value in results]
+        except Exception:
+            if len(rows) == 1:
+                raise
+        return [self.predict_one(row) for row in rows]
+
+    def predict_one(self, row):
+        try:
+            (value,) = self.handler.predict(self.model, [row])
+            return {"ok": True, "value": value}
+        except Exception as error:
+            return {"ok": False, "error": describe(error)}
+
+
+def handle(worker, request):
+    op = request.get("op")
+    if op == "load":
+        return {"info": worker.load(request)}
+    if op == "predict":
+        if worker.handler is None:
+            raise RuntimeError("no model loaded")
+        return {"results": worker.predict(request["rows"])}
+    raise ValueError(f"unknown op {op!r}")
+
+
+def encode(reply):
+    return json.dumps(reply, separators=(",", ":"), allow_nan=False, default=to_jsonable).encode()
+
+
+def encode_reply(reply):
+    try:
+        return encode(reply)
+    except (TypeError, ValueError):
+        if "results" not in reply:
+            raise
+        # one row's result cannot be encoded (an object, NaN): fail only that row
+        reply["results"] = [encodable_or_error(result) for result in reply["results"]]
+        return encode(reply)
+
+
+def encodable_or_error(result):
+    try:
+        encode(result)
+        return result
+    except (TypeError, ValueError) as error:
+        return {"ok": False, "error": describe(TypeError(f"the result is not JSON serialisable: {error}"))}
+
+
+def serve(protocol_in, protocol_out):
+    worker = Worker()
+    while True:
+        request = read_frame(protocol_in)
+        if request is None:
+            return  # the parent closed the pipe: it is gone or wants us gone
+        request_id = request.get("id")
+        try:
+            body = encode_reply({"id": request_id, "ok": True, **handle(worker, request)})
+        except Exception as error:
+            body = encode({"id": request_id, "ok": False, "error": describe(error)})
+        protocol_out.write(HEADER.pack(len(body)) + body)
+
+
+def main():
+    protocol_in, protocol_out = take_protocol_streams()
+    exit_when_parent_dies(os.getppid())
+    serve(protocol_in, protocol_out)
+
+
+if __name__ == "__main__":
+    main()
