@@ -20,6 +20,7 @@ for (const file of fs.readdirSync(path.join(root, "nodes"))) {
 }
 copy(path.join("nodes", "locales"), path.relative(root, path.join(nodesOut, "locales")));
 copy("icons", path.relative(root, path.join(nodesOut, "icons")));
-for (const file of fs.readdirSync(path.join(root, "src", "python"))) {
-  if (file.endsWith(".py")) copy(path.join("src", "python", file), path.join("dist", "src", "python", file));
-}
+fs.cpSync(path.join(root, "src", "python"), path.join(root, "dist", "src", "python"), {
+  recursive: true,
+  filter: (from) => fs.statSync(from).isDirectory() ? !from.endsWith("__pycache__") : from.endsWith(".py"),
+});

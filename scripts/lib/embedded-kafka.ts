@@ -1,16 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { KAFKA_LIBS } from "./project";
+import { spawnTied, type TiedProcess } from "./tied-process";
 
 /**
  * A single-node Apache Kafka broker (KRaft: broker and controller in one JVM) on
- * loopback, run from the jars that setup fetched. The JVM runs under a small shell
- * that kills it when our stdin closes, so it cannot outlive the Node process that
- * started it, even one killed with SIGKILL.
+ * loopback, run from the jars that setup fetched. The JVM is tied to this process:
+ * it cannot outlive it.
  */
 export interface EmbeddedKafka {
   brokers: string;
@@ -25,9 +24,6 @@ export interface EmbeddedKafkaOptions {
   controllerPort: number;
   startTimeoutMs?: number;
 }
-
-// a background job's stdin is /dev/null in sh, so the reader takes our pipe through fd 3
-const WATCHDOG = 'exec 3<&0; java "$@" & java=$!; (cat <&3 >/dev/null; kill $java 2>/dev/null) & wait $java';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,20 +61,17 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
   ].join("\n");
 }
 
-function java(args: string[], logFile: string): ChildProcess {
+function java(args: string[], logFile: string): TiedProcess {
   const log = fs.openSync(logFile, "a");
-  const child = spawn("sh", ["-c", WATCHDOG, "kafka", "-Xms256m", "-Xmx512m", "-cp", path.join(KAFKA_LIBS, "*"), ...args], {
-    stdio: ["pipe", log, log],
-    detached: true, // its own process group, so that stop() can reach the JVM too
-  });
+  const jvm = spawnTied("java", ["-Xms256m", "-Xmx512m", "-cp", path.join(KAFKA_LIBS, "*"), ...args], { stdout: log, stderr: log });
   fs.closeSync(log);
-  return child;
+  return jvm;
 }
 
 async function runToEnd(args: string[], logFile: string): Promise<void> {
-  const child = java(args, logFile);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  child.stdin?.end(); // lets the watchdog's reader go too
+  const tool = java(args, logFile);
+  const code = await tool.exited;
+  await tool.stop(0);
   if (code !== 0) throw new Error(`kafka ${args.join(" ")} failed; see ${logFile}`);
 }
 
@@ -97,20 +90,9 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
 
   const broker = java(["kafka.Kafka", properties], logFile);
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    broker.on("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
+  void broker.exited.then(() => (exited = true));
   const brokers = `127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (exited) return;
-    broker.stdin?.end(); // the watchdog sends the JVM SIGTERM: a clean shutdown
-    const timer = setTimeout(() => killGroup(broker, "SIGKILL"), 15_000);
-    await exit;
-    clearTimeout(timer);
-  };
+  const stop = (): Promise<void> => broker.stop(15_000); // a clean shutdown takes a few seconds
   try {
     await waitUntilReady(brokers, () => exited, options.startTimeoutMs ?? 90_000);
   } catch (error) {
@@ -118,14 +100,6 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
     throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${tail(logFile, 30)}`);
   }
   return { brokers, dataDir, stop };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 async function waitUntilReady(brokers: string, exited: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,0 +1,117 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT } from "./project";
+import { spawnTied, type TiedProcess } from "./tied-process";
+
+/**
+ * A real Node-RED runtime in its own process, with this package installed in its user
+ * directory (as a link, like `npm install <folder>` makes) so that the palette, the
+ * examples menu and the nodes are exactly what a user gets.
+ */
+export interface NodeRedProcess {
+  url: string;
+  userDir: string;
+  logFile: string;
+  pid: number | undefined;
+  /** What Node-RED has logged so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface NodeRedOptions {
+  userDir: string;
+  port: number;
+  /** Written as the flow file before start; an existing flow file is kept when absent. */
+  flows?: object[];
+  env?: NodeJS.ProcessEnv;
+  /** Mirror Node-RED's log to this process's stdout. */
+  echo?: boolean;
+}
+
+const PACKAGE_NAME = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).name as string;
+
+function settingsFile(port: number): string {
+  return `module.exports = {
+  uiHost: "127.0.0.1",
+  uiPort: ${port},
+  flowFile: "flows.json",
+  flowFilePretty: true,
+  // the demo keeps no secrets; a fixed key keeps credentials readable across restarts
+  credentialSecret: "local-demo-only",
+  editorTheme: { tours: false, projects: { enabled: false } },
+  logging: { console: { level: "info", metrics: false, audit: false } },
+};
+`;
+}
+
+export function installPackageInto(userDir: string): void {
+  const modules = path.join(userDir, "node_modules");
+  const link = path.join(modules, PACKAGE_NAME);
+  fs.mkdirSync(modules, { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, "dir");
+}
+
+export async function startNodeRed(options: NodeRedOptions): Promise<NodeRedProcess> {
+  const { userDir, port } = options;
+  fs.mkdirSync(userDir, { recursive: true });
+  installPackageInto(userDir);
+  fs.writeFileSync(path.join(userDir, "settings.js"), settingsFile(port));
+  if (options.flows) fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(options.flows, null, 2));
+  const logFile = path.join(userDir, "node-red.log");
+  const log = fs.openSync(logFile, "w");
+  const runtime: TiedProcess = spawnTied(
+    process.execPath,
+    [require.resolve("node-red/red.js"), "--userDir", userDir, "--settings", path.join(userDir, "settings.js")],
+    { cwd: userDir, env: { ...process.env, ...options.env }, stdout: options.echo ? "pipe" : log, stderr: options.echo ? "pipe" : log },
+  );
+  fs.closeSync(log);
+  if (options.echo) {
+    const sink = fs.createWriteStream(logFile, { flags: "a" });
+    for (const stream of [runtime.child.stdout, runtime.child.stderr]) {
+      stream?.on("data", (chunk: Buffer) => {
+        sink.write(chunk);
+        process.stdout.write(chunk);
+      });
+    }
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const instance: NodeRedProcess = {
+    url,
+    userDir,
+    logFile,
+    pid: runtime.child.pid,
+    log: () => fs.readFileSync(logFile, "utf8"),
+    stop: () => runtime.stop(20_000), // Node-RED gives each node 15 s to close
+  };
+  let exited = false;
+  void runtime.exited.then(() => (exited = true));
+  const deadline = Date.now() + 60_000;
+  while (!/Started flows|Stopped flows|\[error\]/.test(instance.log()) || !(await answers(url))) {
+    if (exited) throw new Error(`Node-RED exited while starting:\n${instance.log()}`);
+    if (Date.now() > deadline) {
+      await instance.stop();
+      throw new Error(`Node-RED did not start within 60 s:\n${instance.log()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return instance;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/settings`);
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Replaces every flow with these, as the editor's Deploy (full) does. */
+export async function deployFlows(url: string, flows: object[]): Promise<void> {
+  const response = await fetch(`${url}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v1" },
+    body: JSON.stringify(flows),
+  });
+  if (!response.ok) throw new Error(`deploy failed: ${response.status} ${await response.text()}`);
+}
