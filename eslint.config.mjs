@@ -7,6 +7,8 @@ export default tseslint.config(
     files: ["**/*.ts"],
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      // `import x = require(...)` is how TypeScript imports an `export =` module such as a node
+      "@typescript-eslint/no-require-imports": ["error", { allowAsImport: true }],
       "eqeqeq": ["error", "always", { null: "ignore" }],
       "prefer-const": "error",
       "no-var": "error"

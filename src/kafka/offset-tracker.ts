@@ -18,6 +18,8 @@ class PartitionTrack {
   committed: bigint | undefined;
   /** One past the highest offset emitted so far. */
   end: bigint | undefined;
+  /** The first offset emitted: a commit point at or below it would say nothing new. */
+  start: bigint | undefined;
 }
 
 export class OffsetTracker {
@@ -34,6 +36,7 @@ export class OffsetTracker {
     const value = BigInt(offset);
     if (track.unsettled.has(value)) return false;
     track.unsettled.add(value);
+    if (track.start === undefined) track.start = value;
     track.end = track.end === undefined || value + 1n > track.end ? value + 1n : track.end;
     this.unsettledTotal++;
     return true;
@@ -46,7 +49,8 @@ export class OffsetTracker {
     this.unsettledTotal--;
     // a Set iterates in insertion order, so its first element is the lowest unsettled offset
     const first = track.unsettled.values().next();
-    track.committable = first.done ? track.end : first.value;
+    const point = first.done ? track.end : first.value;
+    if (point !== undefined && track.start !== undefined && point > track.start) track.committable = point;
     return true;
   }
 

@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { Kafka, logLevel, type KafkaMessage, type Message } from "kafkajs";
+
+/**
+ * The broker for integration tests: the embedded one `npm test` starts, or any
+ * cluster named in TEST_KAFKA_BROKERS.
+ */
+export function testBrokers(): string {
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  if (!brokers) throw new Error("TEST_KAFKA_BROKERS is not set: run the suite with `npm test`, which starts a broker");
+  return brokers;
+}
+
+function client(): Kafka {
+  return new Kafka({ clientId: "test-client", brokers: testBrokers().split(","), logLevel: logLevel.NOTHING });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produce(topic: string, messages: Message[]): Promise<void> {
+  const producer = client().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads a topic from the beginning until `count` records arrived, or fails after timeoutMs. */
+export async function consume(topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+  const consumer = client().consumer({ groupId: uniqueName("test-reader") });
+  const received: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} records arrived on ${topic}`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          received.push(message);
+          if (received.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}
+
+/** The committed offset of a group on partition 0 of a topic ("-1" when none). */
+export async function committedOffset(groupId: string, topic: string): Promise<string> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return entry.partitions.find((partition) => partition.partition === 0)?.offset ?? "-1";
+  } finally {
+    await admin.disconnect();
+  }
+}

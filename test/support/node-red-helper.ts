@@ -1,0 +1,44 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { NodeAPI } from "node-red";
+import helper from "node-red-node-test-helper";
+import kafkaBrokerModule = require("../../src/nodes/kafka-broker");
+import kafkaInModule = require("../../src/nodes/kafka-in");
+import kafkaOutModule = require("../../src/nodes/kafka-out");
+import pythonModelModule = require("../../src/nodes/python-model");
+import { PACKAGE_ROOT } from "../../src/package-paths";
+
+helper.init(require.resolve("node-red"));
+
+export { helper };
+
+type NodeModule = (RED: NodeAPI) => void;
+
+const catalogue: Record<string, unknown> = {};
+for (const file of fs.readdirSync(path.join(PACKAGE_ROOT, "nodes", "locales", "en-US"))) {
+  if (file.endsWith(".json")) Object.assign(catalogue, JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "nodes", "locales", "en-US", file), "utf8")));
+}
+
+/** Node-RED's i18n lookup with our en-US catalogue: the test helper's RED._ returns bare keys. */
+function translate(key: string, values: Record<string, unknown> = {}): string {
+  const found = key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue);
+  if (typeof found !== "string") return key;
+  return found.replace(/__(\w+)__/g, (_, name: string) => String(values[name] ?? ""));
+}
+
+/** Wraps a compiled node module so that it runs with the real message catalogue. */
+export function withMessages(nodeModule: NodeModule): NodeModule {
+  return (RED) => {
+    (RED as unknown as { _: typeof translate })._ = translate;
+    nodeModule(RED);
+  };
+}
+
+/** Node-RED's core Catch node, for flows that check what reaches Catch. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS file inside node-red
+export const catchNode = require("@node-red/nodes/core/common/25-catch.js") as NodeModule;
+export const kafkaBroker = withMessages(kafkaBrokerModule);
+export const kafkaIn = withMessages(kafkaInModule);
+export const kafkaOut = withMessages(kafkaOutModule);
+export const pythonModel = withMessages(pythonModelModule);
+export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode];

@@ -1,0 +1,21 @@
+// The part of node-red-node-test-helper's API these tests use (the package ships no types).
+declare module "node-red-node-test-helper" {
+  import type { Node } from "node-red";
+
+  interface TestNode extends Node {
+    receive(msg: object): void;
+  }
+
+  interface NodeTestHelper {
+    init(nodeRedRuntimePath: string, settings?: object): void;
+    load(nodes: unknown[], flow: object[], credentials?: object): Promise<void>;
+    unload(): Promise<void>;
+    getNode(id: string): TestNode;
+    startServer(): Promise<void>;
+    stopServer(): Promise<void>;
+    settings(settings: object): void;
+  }
+
+  const helper: NodeTestHelper;
+  export default helper;
+}

@@ -1,0 +1,48 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PACKAGE_ROOT } from "../../src/package-paths";
+import { resolveInterpreter } from "../../src/python/interpreter";
+
+/** The interpreter with Keras that setup prepared (or PYTHON_MODEL_PYTHON). */
+export const PYTHON = resolveInterpreter("");
+export const IRIS_MODEL = path.join(PACKAGE_ROOT, "models", "iris", "iris_mlp.keras");
+export const PETAL_RULES = path.join(PACKAGE_ROOT, "models", "plain", "petal_rules.py");
+
+export interface HoldoutRow {
+  features: number[];
+  label: string;
+}
+
+export const HOLDOUT: HoldoutRow[] = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "models", "iris", "holdout.json"), "utf8"));
+
+/** Writes a handler file for one test; returns its path. */
+export function writeHandler(name: string, source: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "python-model-test-"));
+  const file = path.join(dir, `${name}.py`);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+/** Pids of live processes whose command line contains the text. */
+export function processesMatching(text: string): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,67 @@
+import * as assert from "node:assert/strict";
+import { OffsetTracker } from "../../src/kafka/offset-tracker";
+
+describe("OffsetTracker", () => {
+  it("commits nothing until the first record of a partition is settled", () => {
+    const tracker = new OffsetTracker();
+    ["10", "11", "12"].forEach((offset) => tracker.track("t", 0, offset));
+    tracker.settle("t", 0, "11");
+    tracker.settle("t", 0, "12");
+    assert.deepEqual(tracker.pendingCommits(), []);
+    assert.equal(tracker.unsettled, 1);
+  });
+
+  it("commits one past the highest contiguous settled offset", () => {
+    const tracker = new OffsetTracker();
+    ["10", "11", "12", "13"].forEach((offset) => tracker.track("t", 0, offset));
+    tracker.settle("t", 0, "10");
+    tracker.settle("t", 0, "11");
+    tracker.settle("t", 0, "13");
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "12" }]);
+    tracker.settle("t", 0, "12");
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "14" }]);
+  });
+
+  it("keeps partitions apart and reports only commit points that moved", () => {
+    const tracker = new OffsetTracker();
+    tracker.track("t", 0, "5");
+    tracker.track("t", 1, "7");
+    tracker.settle("t", 1, "7");
+    const points = tracker.pendingCommits();
+    assert.deepEqual(points, [{ topic: "t", partition: 1, offset: "8" }]);
+    tracker.markCommitted(points);
+    assert.deepEqual(tracker.pendingCommits(), []);
+  });
+
+  it("ignores a second settle and a settle for an untracked record", () => {
+    const tracker = new OffsetTracker();
+    tracker.track("t", 0, "1");
+    assert.equal(tracker.settle("t", 0, "1"), true);
+    assert.equal(tracker.settle("t", 0, "1"), false);
+    assert.equal(tracker.settle("other", 0, "1"), false);
+    assert.equal(tracker.unsettled, 0);
+  });
+
+  it("does not track a record again while it is in flight", () => {
+    const tracker = new OffsetTracker();
+    assert.equal(tracker.track("t", 0, "3"), true);
+    assert.equal(tracker.track("t", 0, "3"), false);
+    assert.equal(tracker.unsettled, 1);
+  });
+
+  it("handles offsets beyond 2^53 exactly", () => {
+    const tracker = new OffsetTracker();
+    tracker.track("t", 0, "9007199254740993");
+    tracker.settle("t", 0, "9007199254740993");
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "9007199254740994" }]);
+  });
+
+  it("forgets partitions that were revoked, with their unsettled records", () => {
+    const tracker = new OffsetTracker();
+    tracker.track("t", 0, "1");
+    tracker.track("t", 1, "1");
+    tracker.forget((_topic, partition) => partition === 1);
+    assert.equal(tracker.unsettled, 1);
+    assert.equal(tracker.settle("t", 0, "1"), false);
+  });
+});
