@@ -6,6 +6,7 @@ import { resolveInterpreter } from "../python/interpreter";
 import { MicroBatcher } from "../python/micro-batcher";
 import { ModelRunner, type ModelSpec, type RunnerState } from "../python/model-runner";
 import type { RowResult } from "../python/protocol";
+import { PythonException } from "../python/worker-process";
 import { numberSetting, type PythonModelDef } from "./node-config";
 import { showStatus } from "./status";
 
@@ -81,7 +82,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       }
       batcher.submit(features).then((result) => {
         if (!result.ok) {
-          fail(new Error(RED._("python-model.errors.prediction", { type: result.error.type, message: result.error.message })));
+          fail(new PythonException(result.error));
           return;
         }
         scored++;

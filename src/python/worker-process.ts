@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PythonShell } from "python-shell";
-import { FrameDecoder, encodeFrame, type ModelInfo, type Reply, type Request, type RowResult } from "./protocol";
+import { FrameDecoder, encodeFrame, type ModelInfo, type PythonError, type Reply, type Request, type RowResult } from "./protocol";
 
 const WORKER_SCRIPT = path.join(__dirname, "worker.py");
 /** How long a worker may take to leave after its stdin closes, then after SIGTERM. */
@@ -27,15 +27,14 @@ export class WorkerExitedError extends Error {
   }
 }
 
-/** A whole request failed inside Python (not a single row). */
-export class PythonRequestError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly pythonTraceback?: string,
-  ) {
-    super(`${type}: ${message}`);
-    this.name = "PythonRequestError";
+/** An exception raised in Python, for a whole request or one row; named by its Python type. */
+export class PythonException extends Error {
+  readonly pythonTraceback?: string;
+
+  constructor(error: PythonError) {
+    super(error.message);
+    this.name = error.type; // so Node-RED shows "ValueError: ..." as Python would
+    this.pythonTraceback = error.traceback;
   }
 }
 
@@ -147,7 +146,7 @@ export class WorkerProcess {
       this.pending.set(id, { resolve, reject });
       this.write(encodeFrame({ id, ...body }));
     }).then((reply) => {
-      if (!reply.ok) throw new PythonRequestError(reply.error.type, reply.error.message, reply.error.traceback);
+      if (!reply.ok) throw new PythonException(reply.error);
       return reply;
     });
   }

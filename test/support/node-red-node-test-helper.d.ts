@@ -2,8 +2,10 @@
 declare module "node-red-node-test-helper" {
   import type { Node } from "node-red";
 
-  interface TestNode extends Node {
+  interface TestNode extends Omit<Node, "on"> {
     receive(msg: object): void;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test listener takes whatever msg it expects
+    on(event: string, listener: (msg: any) => void): void;
   }
 
   interface NodeTestHelper {

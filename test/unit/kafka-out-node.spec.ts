@@ -1,0 +1,70 @@
+import * as assert from "node:assert/strict";
+import type { Message } from "kafkajs";
+import * as sinon from "sinon";
+import { BatchingProducer } from "../../src/kafka/batching-producer";
+import { KafkaConnection } from "../../src/kafka/connection";
+import { registerSettler, type SettlementHandle } from "../../src/kafka/settlement";
+import { catchNode, helper, kafkaBroker, kafkaOut } from "../support/node-red-helper";
+
+const flow = (topic: string) => [
+  { id: "f1", type: "tab" },
+  { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test" },
+  { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic, acks: "all", wires: [] },
+  { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+  { id: "errors", type: "helper", z: "f1" },
+];
+
+/** kafka-out against a stubbed producer: what it writes and when it settles. */
+describe("kafka-out node (producer stubbed)", () => {
+  let send: sinon.SinonStub<[string, Message], Promise<void>>;
+  beforeEach(() => {
+    sinon.stub(KafkaConnection.prototype, "producer").returns(new Promise(() => undefined));
+    sinon.stub(KafkaConnection.prototype, "releaseProducer").resolves();
+    send = sinon.stub(BatchingProducer.prototype, "send").resolves();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sinon.restore();
+  });
+
+  it("writes payload, key and headers to the configured topic, then settles the source record", async () => {
+    const settled: SettlementHandle[] = [];
+    const unregister = registerSettler("source-1", (handle) => settled.push(handle));
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const handle = { source: "source-1", topic: "in", partition: 0, offset: "7" };
+    helper.getNode("out").receive({ payload: { label: "setosa" }, key: "k", headers: { h: "v" }, topic: "in", kafka: handle });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    unregister();
+    assert.equal(send.callCount, 1);
+    assert.equal(send.firstCall.args[0], "scored");
+    assert.deepEqual(send.firstCall.args[1], { value: '{"label":"setosa"}', key: "k", headers: { h: "v" } });
+    assert.deepEqual(settled, [handle]);
+  });
+
+  it("uses msg.topic when no topic is configured", async () => {
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow(""));
+    helper.getNode("out").receive({ payload: "x", topic: "from-msg" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(send.firstCall.args[0], "from-msg");
+  });
+
+  it("sends a msg with no topic anywhere to Catch", async () => {
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow(""));
+    const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("out").receive({ payload: "x" });
+    assert.match((await caught).error.message, /No topic configured and msg.topic is not set/);
+    assert.equal(send.callCount, 0);
+  });
+
+  it("does not settle a record whose write failed, and reports the failure to Catch", async () => {
+    send.rejects(new Error("broker gone"));
+    const settled: SettlementHandle[] = [];
+    const unregister = registerSettler("source-2", (handle) => settled.push(handle));
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("out").receive({ payload: 1, kafka: { source: "source-2", topic: "in", partition: 0, offset: "1" } });
+    assert.match((await caught).error.message, /broker gone/);
+    unregister();
+    assert.deepEqual(settled, []);
+  });
+});

@@ -1,0 +1,102 @@
+import * as assert from "node:assert/strict";
+import * as sinon from "sinon";
+import { ModelRunner } from "../../src/python/model-runner";
+import type { RowResult } from "../../src/python/protocol";
+import { catchNode, helper, pythonModel } from "../support/node-red-helper";
+
+interface Received {
+  payload?: unknown;
+  features?: unknown;
+  key?: unknown;
+  error?: { message: string };
+}
+
+const flow = [
+  { id: "f1", type: "tab" },
+  { id: "model", type: "python-model", z: "f1", kind: "python", handlerPath: __filename, python: process.execPath, batchSize: 8, maxWaitMs: 1, wires: [["out"]] },
+  { id: "out", type: "helper", z: "f1" },
+  { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+  { id: "errors", type: "helper", z: "f1" },
+];
+
+/** python-model against a stubbed ModelRunner: the Node-RED side alone, no Python. */
+describe("python-model node (runner stubbed)", () => {
+  let score: sinon.SinonStub<[unknown[]], Promise<RowResult[]>>;
+
+  beforeEach(() => {
+    sinon.stub(ModelRunner.prototype, "start");
+    sinon.stub(ModelRunner.prototype, "stop").resolves();
+    score = sinon.stub(ModelRunner.prototype, "score");
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sinon.restore();
+  });
+
+  it("puts each row's result on its own msg and keeps the features and other properties", async () => {
+    score.callsFake(async (rows) => rows.map((row) => ({ ok: true, value: (row as number[])[0] * 2 })));
+    await helper.load([pythonModel, catchNode], flow);
+    const received: Received[] = [];
+    const done = new Promise<void>((resolve) =>
+      helper.getNode("out").on("input", (msg: Received) => {
+        received.push(msg);
+        if (received.length === 3) resolve();
+      }),
+    );
+    [1, 2, 3].forEach((value) => helper.getNode("model").receive({ payload: [value, 0], key: `k${value}` }));
+    await done;
+    assert.deepEqual(
+      received.map((msg) => [msg.key, msg.payload, msg.features]),
+      [
+        ["k1", 2, [1, 0]],
+        ["k2", 4, [2, 0]],
+        ["k3", 6, [3, 0]],
+      ],
+    );
+    assert.equal(score.callCount, 1, "the three rows went to Python as one batch");
+  });
+
+  it("sends a row that failed in Python to Catch with the exception and the original msg", async () => {
+    score.callsFake(async (rows) =>
+      rows.map((row) => ((row as number[])[0] < 0 ? { ok: false, error: { type: "ValueError", message: "negative" } } : { ok: true, value: 1 })),
+    );
+    await helper.load([pythonModel, catchNode], flow);
+    const error = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    const good = new Promise<Received>((resolve) => helper.getNode("out").on("input", resolve));
+    helper.getNode("model").receive({ payload: [-1], key: "bad" });
+    helper.getNode("model").receive({ payload: [5], key: "good" });
+    const caught = await error;
+    assert.equal(caught.error?.message, "ValueError: negative");
+    assert.deepEqual(caught.payload, [-1]);
+    assert.equal(caught.key, "bad");
+    assert.equal((await good).key, "good");
+  });
+
+  it("refuses a payload without features before it reaches Python", async () => {
+    await helper.load([pythonModel, catchNode], flow);
+    const error = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("model").receive({ payload: "not features" });
+    const caught = await error;
+    assert.match(caught.error?.message ?? "", /expected the features as an array of numbers/);
+    assert.equal(score.callCount, 0);
+  });
+
+  it("fails every msg of a batch whose worker died, without stopping the node", async () => {
+    score.onFirstCall().rejects(new Error("Python worker 123 exited (signal SIGKILL)"));
+    score.callsFake(async (rows) => rows.map(() => ({ ok: true, value: "after restart" })));
+    await helper.load([pythonModel, catchNode], flow);
+    const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("model").receive({ payload: [1] });
+    assert.match((await caught).error?.message ?? "", /SIGKILL/);
+    const next = new Promise<Received>((resolve) => helper.getNode("out").on("input", resolve));
+    helper.getNode("model").receive({ payload: [2] });
+    assert.equal((await next).payload, "after restart");
+  });
+
+  it("reports a missing model file at deploy and fails messages with that reason", async () => {
+    await helper.load([pythonModel, catchNode], flow.map((node) => (node.id === "model" ? { ...node, kind: "keras", modelPath: "" } : node)));
+    const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("model").receive({ payload: [1] });
+    assert.match((await caught).error?.message ?? "", /No model file configured/);
+  });
+});
