@@ -36,17 +36,20 @@ export = function registerPythonModel(RED: NodeAPI): void {
     }
 
     let scored = 0;
-    const showState = (state: RunnerState, restarts: number, error?: Error): void => {
-      const suffix = restarts > 0 ? ` (${RED._("python-model.status.restarting", { count: restarts })})` : "";
+    let restarts = 0;
+    const withRestarts = (text: string): string => (restarts > 0 ? `${text} · ${RED._("python-model.status.restarts", { count: restarts })}` : text);
+    const showState = (state: RunnerState, error?: Error): void => {
       if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
-      else if (state === "ready") showStatus(this, "ok", RED._("python-model.status.ready") + suffix);
+      else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready")));
       else if (state === "restarting") showStatus(this, "busy", RED._("python-model.status.restarting", { count: restarts }));
       else if (state === "failed") showStatus(this, "error", error?.message ?? RED._("python-model.status.error"));
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
     const runner = new ModelRunner(spec, {
-      onState: (state, { restarts, error, info }) => {
-        showState(state, restarts, error);
+      onState: (state, detail) => {
+        const { error, info } = detail;
+        restarts = detail.restarts;
+        showState(state, error);
         if (state === "failed" && error) this.error(RED._("python-model.errors.not-ready", { error: error.message }));
         if (state === "ready" && info) this.log(`model loaded by Python ${info.python} (pid ${info.pid})`);
       },
@@ -58,14 +61,14 @@ export = function registerPythonModel(RED: NodeAPI): void {
       maxInFlight: BATCHES_IN_FLIGHT,
       maxQueued: MAX_WAITING,
     });
-    showState("starting", 0);
+    showState("starting");
     runner.start();
 
     const rateTimer = setInterval(() => {
       if (scored === 0 || runner.state !== "ready") return;
       const rate = Math.round((scored * 1000) / RATE_INTERVAL_MS);
       scored = 0;
-      showStatus(this, "ok", RED._("python-model.status.scoring", { rate }));
+      showStatus(this, "ok", withRestarts(RED._("python-model.status.scoring", { rate })));
     }, RATE_INTERVAL_MS);
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
@@ -98,7 +101,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       clearInterval(rateTimer);
       batcher.rejectWaiting(new Error(RED._("python-model.status.stopped")));
       runner.stop().finally(() => {
-        showState("stopped", 0);
+        showState("stopped");
         done();
       });
     });

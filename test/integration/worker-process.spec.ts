@@ -1,0 +1,103 @@
+import * as assert from "node:assert/strict";
+import { PythonException, WorkerExitedError, WorkerProcess } from "../../src/python/worker-process";
+import { PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
+
+const ECHO_HANDLER = writeHandler(
+  "echo_handler",
+  `
+import time
+print("user code printing to stdout must not break the protocol")
+
+def load(path, config):
+    return {"scale": config.get("scale", 1)}
+
+def predict(model, batch):
+    print("predicting", len(batch))
+    out = []
+    for row in batch:
+        if row == "raise":
+            raise ValueError("this row is bad")
+        if row == "sleep":
+            time.sleep(30)
+        out.append(row * model["scale"] if isinstance(row, (int, float)) else row)
+    return out
+`,
+);
+
+function startEcho(lines: string[] = []): WorkerProcess {
+  return new WorkerProcess({ python: PYTHON, onLog: (line) => lines.push(line) });
+}
+
+/** The worker process and its protocol, against a real Python. */
+describe("Python worker process (real Python)", () => {
+  const workers: WorkerProcess[] = [];
+  const started = (lines?: string[]): WorkerProcess => {
+    const worker = startEcho(lines);
+    workers.push(worker);
+    return worker;
+  };
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+  });
+
+  it("loads a handler once and answers pipelined requests each with its own results", async () => {
+    const lines: string[] = [];
+    const worker = started(lines);
+    const info = await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: { scale: 3 } });
+    assert.equal(info.pid, worker.pid);
+    const requests = Array.from({ length: 50 }, (_, i) => worker.predict([i, i + 0.5]));
+    const replies = await Promise.all(requests);
+    replies.forEach((results, i) => assert.deepEqual(results, [{ ok: true, value: i * 3 }, { ok: true, value: (i + 0.5) * 3 }]));
+    await waitFor(() => lines.some((line) => line.includes("must not break the protocol")), 5000, "user prints in the log");
+  });
+
+  it("fails only the row that raised, with the Python exception type and message", async () => {
+    const worker = started();
+    await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
+    const results = await worker.predict([1, "raise", 2]);
+    assert.deepEqual(results[0], { ok: true, value: 1 });
+    assert.equal(results[1].ok, false);
+    assert.deepEqual(!results[1].ok && [results[1].error.type, results[1].error.message], ["ValueError", "this row is bad"]);
+    assert.deepEqual(results[2], { ok: true, value: 2 });
+  });
+
+  it("rejects pending requests with the exit reason when the process is killed, without throwing EPIPE", async () => {
+    const worker = started();
+    await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
+    const stuck = worker.predict(["sleep"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(worker.pid as number, "SIGKILL");
+    const error = await stuck.then(
+      () => assert.fail("a killed worker cannot answer"),
+      (failure: unknown) => failure,
+    );
+    assert.ok(error instanceof WorkerExitedError);
+    assert.match(error.message, /SIGKILL/);
+    // writing to the dead process must fail the request, not crash Node
+    await assert.rejects(worker.predict([1]), WorkerExitedError);
+  });
+
+  it("reports a handler that does not load as a Python exception", async () => {
+    const broken = writeHandler("broken", "import no_such_module_here\n");
+    const worker = started();
+    const error = await worker.load({ kind: "python", model_path: "", handler_path: broken, config: {} }).catch((failure: Error) => failure);
+    assert.ok(error instanceof PythonException);
+    assert.equal(error.name, "ModuleNotFoundError");
+    assert.match(error.message, /no_such_module_here is not installed in .*\(.*python.*\)/);
+  });
+
+  it("reports an interpreter that does not exist instead of crashing", async () => {
+    const worker = new WorkerProcess({ python: "/nonexistent/bin/python" });
+    const exit = await worker.exited;
+    assert.match(exit.spawnError?.message ?? "", /ENOENT/);
+    await assert.rejects(worker.predict([1]), WorkerExitedError);
+  });
+
+  it("leaves no process behind after stop", async () => {
+    const worker = started();
+    await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
+    const pid = worker.pid as number;
+    await worker.stop();
+    assert.equal(processesMatching("worker.py").includes(pid), false);
+  });
+});
