@@ -38,7 +38,7 @@ function settingsFile(port: number): string {
   flowFilePretty: true,
   // the demo keeps no secrets; a fixed key keeps credentials readable across restarts
   credentialSecret: "local-demo-only",
-  editorTheme: { tours: false, projects: { enabled: false } },
+  editorTheme: { tours: false },
   logging: { console: { level: "info", metrics: false, audit: false } },
 };
 `;

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from "kafkajs";
 
 /**
  * The only module that constructs kafkajs clients, so the client library can be
@@ -9,7 +9,7 @@ export interface BrokerSettings {
   clientId: string;
 }
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
+export type LogLevel = "warn" | "info" | "debug";
 export type Logger = (level: LogLevel, text: string) => void;
 
 export function parseBrokerList(list: string): string[] {
@@ -23,8 +23,8 @@ function toLogger(log: Logger): () => (entry: LogEntry) => void {
   return () =>
     ({ level, log: entry }) => {
       const text = `${entry.message}${entry.error ? `: ${entry.error}` : ""}`;
-      if (level <= logLevel.ERROR) log("error", text);
-      else if (level === logLevel.WARN) log("warn", text);
+      // kafkajs logs at ERROR what it then retries; failures that stick reach the nodes as errors
+      if (level <= logLevel.WARN) log("warn", text);
       else if (level === logLevel.INFO) log("info", text);
       else log("debug", text);
     };
@@ -64,7 +64,7 @@ export class KafkaConnection {
   /** The shared producer, connected on first use and again after a failed connect. */
   producer(): Promise<Producer> {
     if (!this.connectedProducer) {
-      const producer = this.kafka.producer({ allowAutoTopicCreation: true });
+      const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
       producer.on(producer.events.CONNECT, () => this.onProducerState("connected"));
       producer.on(producer.events.DISCONNECT, () => this.onProducerState("disconnected"));
       this.onProducerState("connecting");
@@ -88,7 +88,9 @@ export class KafkaConnection {
   }
 
   createConsumer(groupId: string): Consumer {
-    return this.kafka.consumer({ groupId, allowAutoTopicCreation: true });
+    // kafkajs sleeps this long when every partition is paused, so it bounds how soon
+    // fetching restarts after back-pressure lifts (its default of 5 s makes bursts)
+    return this.kafka.consumer({ groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200 });
   }
 
   createAdmin(): Admin {

@@ -16,8 +16,7 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
     this.connection = new KafkaConnection(
       { brokers, clientId: config.clientId || "node-red" },
       (level, text) => {
-        if (level === "error") this.error(text);
-        else if (level === "warn") this.warn(text);
+        if (level === "warn") this.warn(text);
         else if (level === "info") this.log(text);
         else this.debug(text);
       },

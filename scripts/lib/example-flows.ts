@@ -1,0 +1,26 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT } from "./project";
+
+export const EXAMPLES_DIR = path.join(ROOT, "examples", "flows");
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  [property: string]: unknown;
+}
+
+export function exampleNames(): string[] {
+  return fs
+    .readdirSync(EXAMPLES_DIR)
+    .filter((file) => file.endsWith(".json"))
+    .map((file) => file.replace(/\.json$/, ""))
+    .sort();
+}
+
+/** An example flow as the Import menu would give it, with its broker nodes pointed at `brokers`. */
+export function readExample(name: string, brokers?: string): FlowNode[] {
+  const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, `${name}.json`), "utf8")) as FlowNode[];
+  if (!brokers) return flow;
+  return flow.map((node) => (node.type === "kafka-broker" ? { ...node, brokers } : node));
+}
