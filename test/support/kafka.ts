@@ -39,19 +39,19 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
   }
 }
 
-/** Reads a topic from the beginning until `count` records arrived, or fails after timeoutMs. */
-export async function consume(topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+/** Reads a topic from the beginning until `enough` says so; fails after timeoutMs. */
+async function readUntil(topic: string, enough: (received: KafkaMessage[]) => boolean, timeoutMs: number, what: string): Promise<KafkaMessage[]> {
   const consumer = client().consumer({ groupId: uniqueName("test-reader") });
   const received: KafkaMessage[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} records arrived on ${topic}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${what} did not arrive on ${topic} (${received.length} records read)`)), timeoutMs);
       void consumer.run({
         eachMessage: async ({ message }) => {
           received.push(message);
-          if (received.length >= count) {
+          if (enough(received)) {
             clearTimeout(timer);
             resolve();
           }
@@ -62,6 +62,17 @@ export async function consume(topic: string, count: number, timeoutMs = 60_000):
     await consumer.disconnect();
   }
   return received;
+}
+
+export function consume(topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+  return readUntil(topic, (received) => received.length >= count, timeoutMs, `${count} records`);
+}
+
+/** The first record, from the beginning of the topic, whose key matches. */
+export async function findRecord(topic: string, keyMatches: (key: string) => boolean, timeoutMs = 60_000): Promise<KafkaMessage> {
+  const matches = (record: KafkaMessage): boolean => keyMatches(String(record.key));
+  const received = await readUntil(topic, (records) => records.some(matches), timeoutMs, "a record with a matching key");
+  return received.find(matches) as KafkaMessage;
 }
 
 /** The committed offset of a group on partition 0 of a topic ("-1" when none). */
