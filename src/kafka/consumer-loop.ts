@@ -54,7 +54,9 @@ export class ConsumerLoop {
       this.events.onState(this.paused ? "paused" : "connected", { unsettled: this.tracker.unsettled });
     });
     this.consumer.on(CRASH, ({ payload }) => {
-      if (!this.stopping) this.events.onState("error", { error: payload.error });
+      if (this.stopping) return;
+      // kafkajs restarts by itself after a retriable error (a coordinator still loading, a broker restart)
+      this.events.onState(payload.restart ? "connecting" : "error", { error: payload.error });
     });
     this.consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
     this.unregister = registerSettler(options.source, (handle) => this.settle(handle));
