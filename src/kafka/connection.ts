@@ -40,12 +40,14 @@ export type ConnectionState = "connecting" | "connected" | "disconnected";
 export class KafkaConnection {
   readonly kafka: Kafka;
   private connectedProducer: Promise<Producer> | undefined;
+  /** The shared producer's last known state; undefined until a node first produces. */
+  producerState: ConnectionState | undefined;
   private producerUsers = 0;
 
   constructor(
     readonly settings: BrokerSettings,
     private readonly log: Logger,
-    private readonly onProducerState: (state: ConnectionState) => void = () => undefined,
+    private readonly notify: (state: ConnectionState) => void = () => undefined,
   ) {
     this.kafka = new Kafka({
       clientId: settings.clientId,
@@ -54,6 +56,11 @@ export class KafkaConnection {
       logCreator: toLogger(log),
       retry: { initialRetryTime: 300, retries: 8 },
     });
+  }
+
+  private setProducerState(state: ConnectionState): void {
+    this.producerState = state;
+    this.notify(state);
   }
 
   /** Counts a node that produces; pair with releaseProducer() when it closes. */
@@ -65,9 +72,9 @@ export class KafkaConnection {
   producer(): Promise<Producer> {
     if (!this.connectedProducer) {
       const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-      producer.on(producer.events.CONNECT, () => this.onProducerState("connected"));
-      producer.on(producer.events.DISCONNECT, () => this.onProducerState("disconnected"));
-      this.onProducerState("connecting");
+      producer.on(producer.events.CONNECT, () => this.setProducerState("connected"));
+      producer.on(producer.events.DISCONNECT, () => this.setProducerState("disconnected"));
+      this.setProducerState("connecting");
       this.connectedProducer = producer.connect().then(
         () => producer,
         (error: Error) => {

@@ -9,10 +9,11 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
     const users = new Map<string, Node>();
     const brokers = parseBrokerList(config.brokers ?? "");
     if (brokers.length === 0) this.error(RED._("kafka-broker.errors.no-brokers"));
-    const tell = (state: ConnectionState): void => {
+    const show = (user: Node, state: ConnectionState): void => {
       const look = state === "connected" ? "ok" : state === "connecting" ? "busy" : "off";
-      for (const user of users.values()) showStatus(user, look, RED._(`kafka-broker.status.${state}`));
+      showStatus(user, look, RED._(`kafka-broker.status.${state}`));
     };
+    const tell = (state: ConnectionState): void => users.forEach((user) => show(user, state));
     this.connection = new KafkaConnection(
       { brokers, clientId: config.clientId || "node-red" },
       (level, text) => {
@@ -24,9 +25,12 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
     );
     this.register = (user) => {
       users.set(user.id, user);
+      this.connection.holdProducer();
+      if (this.connection.producerState) show(user, this.connection.producerState);
     };
     this.deregister = (user) => {
       users.delete(user.id);
+      return this.connection.releaseProducer();
     };
   }
   RED.nodes.registerType("kafka-broker", KafkaBroker);

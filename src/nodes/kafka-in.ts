@@ -64,7 +64,6 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       },
     );
 
-    broker.register(this);
     let closed = false;
     let retryTimer: NodeJS.Timeout | undefined;
     const start = (): void => {
@@ -83,7 +82,6 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         .stop()
         .catch((error: Error) => this.warn(error.message))
         .finally(() => {
-          broker.deregister(this);
           showStatus(this, "off", RED._("kafka-in.status.disconnected"));
           done();
         });

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { BatchingProducer, type ProduceOptions } from "../kafka/batching-producer";
 import { encodeMessage } from "../kafka/record-codec";
-import { settleMessage } from "../kafka/settlement";
+import { settleMessage, settlementHandle } from "../kafka/settlement";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
 import { showStatus } from "./status";
 
@@ -19,7 +19,6 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     const configuredTopic = (config.topic ?? "").trim();
     const connection = broker.connection;
     broker.register(this);
-    connection.holdProducer();
     const producer = new BatchingProducer(() => connection.producer(), { acks: ACKS[config.acks] ?? -1 });
     // connect at deploy, so that status tells at once whether the broker is reachable
     connection.producer().catch((error: Error) => {
@@ -33,6 +32,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         done(new Error(RED._("kafka-out.errors.no-topic")));
         return;
       }
+      if (!configuredTopic && topic === settlementHandle(msg)?.topic) {
+        // msg.topic was set by kafka-in: writing there would feed the flow its own output
+        done(new Error(RED._("kafka-out.errors.source-topic", { topic })));
+        return;
+      }
       producer.send(topic, encodeMessage(msg as { payload?: unknown; key?: unknown; headers?: unknown })).then(
         () => {
           settleMessage(msg, "produced");
@@ -43,8 +47,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     });
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      broker.deregister(this);
-      connection.releaseProducer().finally(done);
+      broker.deregister(this).finally(done);
     });
   }
   RED.nodes.registerType("kafka-out", KafkaOut);

@@ -14,9 +14,12 @@ export interface KafkaBrokerDef extends NodeDef {
 /** What kafka-in and kafka-out see of their kafka-broker config node. */
 export interface KafkaBrokerNode extends Node {
   connection: KafkaConnection;
-  /** Registered users are shown the state of the shared producer. */
+  /**
+   * A node that produces registers: it is shown the shared producer's state, and the
+   * producer disconnects when the last registered node deregisters.
+   */
   register(user: Node): void;
-  deregister(user: Node): void;
+  deregister(user: Node): Promise<void>;
 }
 
 export interface KafkaInDef extends NodeDef {
