@@ -40,15 +40,33 @@ export interface KafkaOutDef extends NodeDef {
   acks: AcksSetting;
 }
 
+export type OutputShape = "auto" | "raw" | "value" | "label";
+
 export interface PythonModelDef extends NodeDef {
   kind: ModelKind;
   modelPath: string;
   handlerPath: string;
+  /** Keras backend: tensorflow, jax or torch. */
   backend: string;
+  /** scikit-learn method: predict or predict_proba. */
+  method: string;
   python: string;
+  workers: number | string;
   batchSize: number | string;
   maxWaitMs: number | string;
   timeoutMs: number | string;
+  ordered: boolean;
+  /** msg property holding the features (default payload). */
+  featuresProperty: string;
+  /** msg property receiving the prediction (default payload). */
+  outputProperty: string;
+  output: OutputShape;
+  /** Comma-separated input names, for features sent as an object, when the model does not name them. */
+  featureNames: string;
+  /** Adds msg.timing (queue wait, scoring time, batch size). */
+  timing: boolean;
+  /** Loads the model again when its file changes. */
+  reload: boolean;
 }
 
 /** Editor numbers may arrive as strings; a blank or invalid one takes the default. */

@@ -3,18 +3,14 @@ import { settleMessage } from "../kafka/settlement";
 import { resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
-import { MicroBatcher } from "../python/micro-batcher";
-import { ModelRunner, type ModelSpec, type RunnerState } from "../python/model-runner";
-import type { RowResult } from "../python/protocol";
+import type { ModelSpec, RunnerState } from "../python/model-runner";
+import { ModelService } from "../python/model-service";
 import { PythonException } from "../python/worker-process";
 import { numberSetting, type PythonModelDef } from "./node-config";
 import { showStatus } from "./status";
 
-/** Batches handed to Python at once: one being scored, the next already in the pipe. */
-const BATCHES_IN_FLIGHT = 2;
-/** Records that may wait for the model (while it loads, or when Python falls behind). */
+const STATUS_INTERVAL_MS = 1000;
 const MAX_WAITING = 10_000;
-const RATE_INTERVAL_MS = 1000;
 
 export = function registerPythonModel(RED: NodeAPI): void {
   function PythonModel(this: Node, config: PythonModelDef): void {
@@ -35,41 +31,70 @@ export = function registerPythonModel(RED: NodeAPI): void {
       return;
     }
 
-    let scored = 0;
+    const featuresProperty = config.featuresProperty?.trim() || "payload";
+    const outputProperty = config.outputProperty?.trim() || "payload";
+    const configuredNames = (config.featureNames ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const workers = numberSetting(config.workers, 1, 1, 16);
+
+    let state: RunnerState = "starting";
     let restarts = 0;
     const withRestarts = (text: string): string => (restarts > 0 ? `${text} · ${RED._("python-model.status.restarts", { count: restarts })}` : text);
-    const showState = (state: RunnerState, error?: Error): void => {
+    const showState = (error?: Error, ready = workers, size = workers): void => {
+      const workersText = size > 1 && ready < size ? ` (${ready}/${size})` : "";
       if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
-      else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready")));
+      else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready") + workersText));
       else if (state === "restarting") showStatus(this, "busy", RED._("python-model.status.restarting", { count: restarts }));
       else if (state === "failed") showStatus(this, "error", error?.message ?? RED._("python-model.status.error"));
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
-    const runner = new ModelRunner(spec, {
-      onState: (state, detail) => {
-        const { error, info } = detail;
-        restarts = detail.restarts;
-        showState(state, error);
-        if (state === "failed" && error) this.error(RED._("python-model.errors.not-ready", { error: error.message }));
-        if (state === "ready" && info) this.log(`model loaded by Python ${info.python} (pid ${info.pid})`);
-      },
-      onLog: (line) => this.log(`[python] ${line}`),
-    });
-    const batcher = new MicroBatcher<unknown, RowResult>((rows) => runner.score(rows), {
-      maxBatch: numberSetting(config.batchSize, 64, 1, 10_000),
-      maxWaitMs: numberSetting(config.maxWaitMs, 5, 0, 10_000),
-      maxInFlight: BATCHES_IN_FLIGHT,
-      maxQueued: MAX_WAITING,
-    });
-    showState("starting");
-    runner.start();
 
-    const rateTimer = setInterval(() => {
-      if (scored === 0 || runner.state !== "ready") return;
-      const rate = Math.round((scored * 1000) / RATE_INTERVAL_MS);
-      scored = 0;
-      showStatus(this, "ok", withRestarts(RED._("python-model.status.scoring", { rate })));
-    }, RATE_INTERVAL_MS);
+    const service = new ModelService(
+      {
+        spec,
+        workers,
+        maxBatch: numberSetting(config.batchSize, 64, 1, 10_000),
+        maxWaitMs: numberSetting(config.maxWaitMs, 5, 0, 10_000),
+        maxQueued: MAX_WAITING,
+        ordered: config.ordered !== false,
+        reloadOnChange: config.reload !== false,
+      },
+      {
+        onState: (next, detail) => {
+          state = next;
+          restarts = detail.restarts;
+          showState(detail.error, detail.ready, detail.size);
+          if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
+          if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
+        },
+        onReload: ({ info, error }) => {
+          if (error) {
+            this.warn(RED._("python-model.errors.reload", { error: error.message }));
+            return;
+          }
+          this.log(`model reloaded by Python ${info?.python} (pid ${info?.pid})`);
+          showStatus(this, "ok", withRestarts(RED._("python-model.status.reloaded")));
+        },
+        onLog: (line) => this.log(`[python] ${line}`),
+      },
+    );
+    service.start();
+    showState();
+
+    let lastRows = 0;
+    let lastBatches = 0;
+    const statusTimer = setInterval(() => {
+      const rows = service.rowsScored - lastRows;
+      const batches = service.batchesScored - lastBatches;
+      lastRows = service.rowsScored;
+      lastBatches = service.batchesScored;
+      if (rows === 0 || state !== "ready") return;
+      const rate = Math.round((rows * 1000) / STATUS_INTERVAL_MS);
+      const batch = (rows / batches).toFixed(1);
+      showStatus(this, "ok", withRestarts(RED._("python-model.status.scoring", { rate, batch })));
+    }, STATUS_INTERVAL_MS);
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const fail = (error: Error): void => {
@@ -78,30 +103,30 @@ export = function registerPythonModel(RED: NodeAPI): void {
       };
       let features: unknown[];
       try {
-        features = extractFeatures(msg.payload, runner.info?.input_shape);
+        const info = service.info;
+        const names = configuredNames.length ? configuredNames : info?.feature_names;
+        features = extractFeatures(RED.util.getMessageProperty(msg, featuresProperty), info?.input_shape, names);
       } catch (error) {
         fail(error as Error);
         return;
       }
-      batcher.submit(features).then((result) => {
-        if (!result.ok) {
-          fail(new PythonException(result.error));
-          return;
-        }
-        scored++;
-        const out = msg as NodeMessageInFlow & { features?: unknown };
-        out.features = features;
-        out.payload = result.value;
+      service.submit(features, ({ scored, error }) => {
+        if (error || !scored) return fail(error ?? new Error("no result"));
+        if (!scored.result.ok) return fail(new PythonException(scored.result.error));
+        const out = msg as NodeMessageInFlow & { features?: unknown; timing?: object };
+        if (featuresProperty === "payload" && outputProperty === "payload") out.features = features;
+        RED.util.setMessageProperty(out, outputProperty, scored.result.value, true);
+        if (config.timing) out.timing = { queuedMs: scored.queuedMs, scoringMs: scored.scoringMs, batchSize: scored.batchSize };
         send(out);
         done();
-      }, fail);
+      });
     });
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      clearInterval(rateTimer);
-      batcher.rejectWaiting(new Error(RED._("python-model.status.stopped")));
-      runner.stop().finally(() => {
-        showState("stopped");
+      clearInterval(statusTimer);
+      service.stop().finally(() => {
+        state = "stopped";
+        showState();
         done();
       });
     });
@@ -110,17 +135,17 @@ export = function registerPythonModel(RED: NodeAPI): void {
 };
 
 function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string) => string): ModelSpec {
-  const kind = config.kind === "python" ? "python" : "keras";
+  const kind = config.kind === "python" || config.kind === "sklearn" ? config.kind : "keras";
   const modelPath = config.modelPath?.trim() ? resolveUserPath(config.modelPath.trim(), userDir) : "";
   const handlerPath = config.handlerPath?.trim() ? resolveUserPath(config.handlerPath.trim(), userDir) : "";
-  if (kind === "keras" && !modelPath) throw new Error(problem("no-model"));
+  if (kind !== "python" && !modelPath) throw new Error(problem("no-model"));
   if (kind === "python" && !handlerPath) throw new Error(problem("no-handler"));
   return {
     python: resolveInterpreter(config.python ?? ""),
     kind,
     modelPath,
     handlerPath,
-    config: { backend: config.backend || "tensorflow" },
+    config: { backend: config.backend || "tensorflow", method: config.method || "predict", output: config.output || "auto" },
     timeoutMs: numberSetting(config.timeoutMs, 30_000, 100, 600_000),
   };
 }

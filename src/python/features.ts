@@ -1,7 +1,8 @@
 /**
- * Takes the model input out of a msg payload: an array of numbers (nested for
- * multi-dimensional input) or an object with a `features` array. Anything else is
- * refused here with a message naming what was expected, before it reaches Python.
+ * Takes the model input out of a msg property: an array of numbers (nested for
+ * multi-dimensional input), an object with a `features` array, or an object of named
+ * features put in the model's input order. Anything else is refused here with a
+ * message naming what was expected, before it reaches Python.
  */
 export class FeatureError extends Error {
   constructor(message: string) {
@@ -10,18 +11,29 @@ export class FeatureError extends Error {
   }
 }
 
-export function extractFeatures(payload: unknown, inputShape?: number[]): unknown[] {
-  const features = Array.isArray(payload) ? payload : (payload as { features?: unknown } | null)?.features;
+export function extractFeatures(payload: unknown, inputShape?: number[] | null, featureNames?: string[] | null): unknown[] {
+  const features = Array.isArray(payload) ? payload : byName(payload, featureNames);
   if (!Array.isArray(features)) {
-    throw new FeatureError(`expected the features as an array of numbers (or {"features": [...]}), got ${describe(payload)}`);
+    const accepted = featureNames?.length ? `, or an object with ${featureNames.join(", ")}` : "";
+    throw new FeatureError(`expected the features as an array of numbers (or {"features": [...]}${accepted}), got ${describe(payload)}`);
   }
   const shape = shapeOf(features);
-  if (inputShape && inputShape.every((size) => typeof size === "number") && shape.join("x") !== inputShape.join("x")) {
+  if (inputShape && inputShape.length > 0 && inputShape.every((size) => typeof size === "number") && shape.join("x") !== inputShape.join("x")) {
     const expected = inputShape.length === 1 ? `${inputShape[0]} features` : `features of shape [${inputShape.join(", ")}]`;
     const got = shape.length === 1 ? `${shape[0]}` : `shape [${shape.join(", ")}]`;
     throw new FeatureError(`expected ${expected}, got ${got}`);
   }
   return features;
+}
+
+function byName(payload: unknown, featureNames?: string[] | null): unknown {
+  if (!payload || typeof payload !== "object") return undefined;
+  const record = payload as Record<string, unknown>;
+  if (Array.isArray(record.features) || !featureNames?.length) return record.features;
+  const missing = featureNames.filter((name) => !(name in record));
+  if (missing.length === featureNames.length) return undefined;
+  if (missing.length > 0) throw new FeatureError(`missing feature ${missing.join(", ")} (the model takes ${featureNames.join(", ")})`);
+  return featureNames.map((name) => record[name]);
 }
 
 /** The shape of a regular nested array of finite numbers; throws on anything else. */

@@ -3,7 +3,7 @@
  * length and a UTF-8 JSON body. Every reply carries the id of its request.
  */
 
-export type ModelKind = "keras" | "python";
+export type ModelKind = "keras" | "sklearn" | "python";
 
 export interface LoadRequest {
   op: "load";
@@ -36,6 +36,8 @@ export interface ModelInfo {
   input_shape?: number[];
   output_shape?: number[];
   labels?: string[] | null;
+  /** Names of the model's inputs in order, when the model or its sidecar file knows them. */
+  feature_names?: string[] | null;
   backend?: string;
 }
 

@@ -86,6 +86,7 @@ def import_file(path, name):
 
 
 HANDLERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handlers")
+sys.path.insert(0, HANDLERS_DIR)  # the built-in handlers share helpers
 
 
 def load_handler(request):

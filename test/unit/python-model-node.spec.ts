@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as sinon from "sinon";
-import { ModelRunner } from "../../src/python/model-runner";
+import { WorkerPool } from "../../src/python/worker-pool";
 import type { RowResult } from "../../src/python/protocol";
 import { catchNode, helper, pythonModel } from "../support/node-red-helper";
 
@@ -19,14 +19,14 @@ const flow = [
   { id: "errors", type: "helper", z: "f1" },
 ];
 
-/** python-model against a stubbed ModelRunner: the Node-RED side alone, no Python. */
-describe("python-model node (runner stubbed)", () => {
+/** python-model against a stubbed worker pool: the Node-RED side alone, no Python. */
+describe("python-model node (worker pool stubbed)", () => {
   let score: sinon.SinonStub<[unknown[]], Promise<RowResult[]>>;
 
   beforeEach(() => {
-    sinon.stub(ModelRunner.prototype, "start");
-    sinon.stub(ModelRunner.prototype, "stop").resolves();
-    score = sinon.stub(ModelRunner.prototype, "score");
+    sinon.stub(WorkerPool.prototype, "start");
+    sinon.stub(WorkerPool.prototype, "stop").resolves();
+    score = sinon.stub(WorkerPool.prototype, "score");
   });
   afterEach(async () => {
     await helper.unload();

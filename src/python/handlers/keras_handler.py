@@ -8,11 +8,15 @@ pipeline on every call and costs tens of milliseconds even for one row.
 import json
 import os
 
+from shaping import check_rows, format_outputs
+
 
 class KerasModel:
-    def __init__(self, keras_model, labels, np):
+    def __init__(self, keras_model, meta, output, np):
         self.model = keras_model
-        self.labels = labels
+        self.labels = meta.get("labels")
+        self.feature_names = meta.get("features")
+        self.output = output
         self.np = np
         self.input_shape = tuple(keras_model.input_shape[1:])
 
@@ -31,12 +35,13 @@ def configure_backend(backend):
         os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}")
 
 
-def read_labels(model_path):
+def read_meta(model_path):
+    """A sidecar <model>.meta.json may name the labels and the features."""
     meta_path = os.path.splitext(model_path)[0] + ".meta.json"
     if not os.path.isfile(meta_path):
-        return None
+        return {}
     with open(meta_path, encoding="utf-8") as meta:
-        return json.load(meta).get("labels")
+        return json.load(meta)
 
 
 def load(path, config):
@@ -47,7 +52,7 @@ def load(path, config):
     import numpy as np
 
     keras_model = keras.saving.load_model(path, compile=False)
-    model = KerasModel(keras_model, read_labels(path), np)
+    model = KerasModel(keras_model, read_meta(path), config.get("output") or "auto", np)
     # the first call traces the model; do it now so that the node is ready when it says so
     warm_up = np.zeros((1, *model.input_shape), dtype="float32")
     keras_model.predict_on_batch(warm_up)
@@ -59,6 +64,7 @@ def describe(model):
         "input_shape": list(model.input_shape),
         "output_shape": list(model.model.output_shape[1:]),
         "labels": model.labels,
+        "feature_names": model.feature_names,
         "backend": os.environ.get("KERAS_BACKEND"),
     }
 
@@ -73,17 +79,8 @@ def padded_size(rows):
 
 def predict(model, batch):
     np = model.np
-    for row in batch:
-        if np.shape(row) != model.input_shape:
-            raise ValueError(f"expected features of shape {list(model.input_shape)}, got {list(np.shape(row))}")
-    x = np.asarray(batch, dtype="float32")
+    x = check_rows(np, batch, model.input_shape)
     padded = np.zeros((padded_size(len(x)), *model.input_shape), dtype="float32")
     padded[: len(x)] = x
     y = np.asarray(model.model.predict_on_batch(padded))[: len(x)]
-    if model.labels is None:
-        return y.tolist()
-    results = []
-    for row in y:
-        best = int(np.argmax(row))
-        results.append({"label": model.labels[best], "score": float(row[best]), "probabilities": row.tolist()})
-    return results
+    return format_outputs(np, y, model.labels, model.output)

@@ -1,0 +1,158 @@
+import * as fs from "node:fs";
+import { scoreWithRecovery } from "./crash-recovery";
+import { MicroBatcher } from "./micro-batcher";
+import type { ModelSpec, RunnerState } from "./model-runner";
+import { OrderedRelease } from "./ordered-release";
+import type { ModelInfo, RowResult } from "./protocol";
+import { WorkerPool } from "./worker-pool";
+
+export interface ModelServiceOptions {
+  spec: ModelSpec;
+  workers: number;
+  maxBatch: number;
+  maxWaitMs: number;
+  /** Records that may wait for Python (while the model loads, or when Python falls behind). */
+  maxQueued: number;
+  /** Results leave in input order, although batches may finish out of order. */
+  ordered: boolean;
+  /** Load the model again, in new workers, when its file changes. */
+  reloadOnChange: boolean;
+}
+
+/** One record's outcome, with where its time went. */
+export interface Scored {
+  result: RowResult;
+  queuedMs: number;
+  scoringMs: number;
+  batchSize: number;
+}
+
+export interface ModelServiceEvents {
+  onState: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
+  onReload: (outcome: { info?: ModelInfo; error?: Error }) => void;
+  onLog: (line: string) => void;
+}
+
+interface Queued {
+  features: unknown;
+  submittedAt: number;
+}
+
+/** Batches handed to each worker at once: one being scored, the next already in its pipe. */
+const BATCHES_PER_WORKER = 2;
+const WATCH_INTERVAL_MS = 1000;
+
+/**
+ * Everything between a python-model node and its Python workers: micro-batching,
+ * the worker pool, crash recovery, ordering, hot reload and the counters behind the
+ * node's status.
+ */
+export class ModelService {
+  rowsScored = 0;
+  batchesScored = 0;
+  private pool: WorkerPool;
+  private readonly batcher: MicroBatcher<Queued, Scored>;
+  private readonly release = new OrderedRelease();
+  private readonly watched: string[];
+  private reloading: WorkerPool | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly options: ModelServiceOptions,
+    private readonly events: ModelServiceEvents,
+  ) {
+    this.pool = this.newPool(true);
+    this.batcher = new MicroBatcher((items) => this.scoreBatch(items), {
+      maxBatch: options.maxBatch,
+      maxWaitMs: options.maxWaitMs,
+      maxInFlight: BATCHES_PER_WORKER * options.workers,
+      maxQueued: options.maxQueued,
+    });
+    this.watched = options.reloadOnChange ? [options.spec.modelPath, options.spec.handlerPath].filter(Boolean) : [];
+    for (const file of this.watched) fs.watchFile(file, { interval: WATCH_INTERVAL_MS }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs && now.mtimeMs > 0) void this.reload();
+    });
+  }
+
+  get info(): ModelInfo | undefined {
+    return this.pool.info;
+  }
+
+  get pids(): number[] {
+    return this.pool.pids;
+  }
+
+  start(): void {
+    this.pool.start();
+  }
+
+  /** Scores one record; `deliver` is called once, in input order when the service is ordered. */
+  submit(features: unknown, deliver: (outcome: { scored?: Scored; error?: Error }) => void): void {
+    const ticket = this.options.ordered ? this.release.take() : -1;
+    const finish = (outcome: { scored?: Scored; error?: Error }): void => {
+      if (ticket < 0) deliver(outcome);
+      else this.release.finish(ticket, () => deliver(outcome));
+    };
+    this.batcher.submit({ features, submittedAt: Date.now() }).then(
+      (scored) => finish({ scored }),
+      (error: Error) => finish({ error }),
+    );
+  }
+
+  /** Loads the model in new workers and switches to them once loaded; the old ones finish what they hold. */
+  async reload(): Promise<void> {
+    if (this.stopped || this.reloading) return;
+    const next = this.newPool(false);
+    this.reloading = next;
+    next.start();
+    try {
+      await next.ready();
+    } catch (error) {
+      this.reloading = undefined;
+      await next.stop();
+      this.events.onReload({ error: error as Error });
+      return;
+    }
+    this.reloading = undefined;
+    if (this.stopped) {
+      await next.stop();
+      return;
+    }
+    const previous = this.pool;
+    this.pool = next;
+    this.events.onReload({ info: next.info });
+    await previous.stop(); // closing stdin lets each old worker answer what is already in its pipe
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const file of this.watched) fs.unwatchFile(file);
+    this.batcher.rejectWaiting(new Error("the python-model node is stopping"));
+    await Promise.all([this.pool.stop(), this.reloading?.stop()]);
+  }
+
+  private newPool(reportsState: boolean): WorkerPool {
+    const pool: WorkerPool = new WorkerPool(this.options.spec, this.options.workers, {
+      onState: (state, detail) => {
+        if (reportsState || pool === this.pool) this.events.onState(state, detail);
+      },
+      onLog: this.events.onLog,
+    });
+    return pool;
+  }
+
+  private async scoreBatch(items: Queued[]): Promise<Scored[]> {
+    const dispatchedAt = Date.now();
+    const pool = this.pool;
+    const results = await scoreWithRecovery((rows) => pool.score(rows), items.map((item) => item.features));
+    const scoredAt = Date.now();
+    this.rowsScored += items.length;
+    this.batchesScored++;
+    return items.map((item, index) => ({
+      result: results[index],
+      queuedMs: dispatchedAt - item.submittedAt,
+      scoringMs: scoredAt - dispatchedAt,
+      batchSize: items.length,
+    }));
+  }
+}

@@ -1,0 +1,102 @@
+import { ModelNotReadyError, ModelRunner, type ModelSpec, type RunnerState } from "./model-runner";
+import type { ModelInfo, RowResult } from "./protocol";
+
+export interface PoolEvents {
+  /** Called whenever any worker changes state, with the state of the pool as a whole. */
+  onState?: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
+  onLog?: (line: string) => void;
+}
+
+/**
+ * N workers with the same model, for more cores. Each batch goes to the ready worker
+ * with the fewest batches in flight; while none is ready, batches wait for the first.
+ */
+export class WorkerPool {
+  private readonly runners: ModelRunner[];
+  private readonly inFlight = new Map<ModelRunner, number>();
+
+  constructor(
+    spec: ModelSpec,
+    size: number,
+    private readonly events: PoolEvents = {},
+  ) {
+    this.runners = Array.from(
+      { length: Math.max(1, size) },
+      (_, index) =>
+        new ModelRunner(spec, {
+          onState: () => this.report(),
+          onLog: (line) => events.onLog?.(size > 1 ? `[worker ${index + 1}] ${line}` : line),
+        }),
+    );
+    for (const runner of this.runners) this.inFlight.set(runner, 0);
+  }
+
+  start(): void {
+    for (const runner of this.runners) runner.start();
+  }
+
+  get size(): number {
+    return this.runners.length;
+  }
+
+  get state(): RunnerState {
+    const states = this.runners.map((runner) => runner.state);
+    if (states.includes("ready")) return "ready";
+    if (states.every((state) => state === "stopped")) return "stopped";
+    if (states.every((state) => state === "failed" || state === "stopped")) return "failed";
+    return states.includes("restarting") ? "restarting" : "starting";
+  }
+
+  get info(): ModelInfo | undefined {
+    return this.runners.find((runner) => runner.info)?.info;
+  }
+
+  get restarts(): number {
+    return this.runners.reduce((sum, runner) => sum + runner.restarts, 0);
+  }
+
+  get pids(): number[] {
+    return this.runners.map((runner) => runner.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Resolves once any worker has the model loaded; rejects if none ever will. */
+  async ready(): Promise<void> {
+    await Promise.any(this.runners.map((runner) => runner.ready())).catch(() => {
+      throw new ModelNotReadyError(this.runners.find((runner) => runner.lastError)?.lastError);
+    });
+  }
+
+  async score(rows: unknown[]): Promise<RowResult[]> {
+    let runner = this.leastBusyReady();
+    if (!runner) {
+      await this.ready();
+      runner = this.leastBusyReady() ?? this.runners[0];
+    }
+    this.inFlight.set(runner, (this.inFlight.get(runner) ?? 0) + 1);
+    try {
+      return await runner.score(rows);
+    } finally {
+      this.inFlight.set(runner, (this.inFlight.get(runner) ?? 1) - 1);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+  }
+
+  private leastBusyReady(): ModelRunner | undefined {
+    let best: ModelRunner | undefined;
+    for (const runner of this.runners) {
+      if (runner.state !== "ready") continue;
+      if (!best || (this.inFlight.get(runner) ?? 0) < (this.inFlight.get(best) ?? 0)) best = runner;
+    }
+    return best;
+  }
+
+  private report(): void {
+    const state = this.state;
+    const ready = this.runners.filter((runner) => runner.state === "ready").length;
+    const error = this.runners.find((runner) => runner.lastError)?.lastError;
+    this.events.onState?.(state, { restarts: this.restarts, ready, size: this.size, error, info: this.info });
+  }
+}
