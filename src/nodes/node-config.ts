@@ -42,6 +42,14 @@ export interface KafkaOutDef extends NodeDef {
 
 export type OutputShape = "auto" | "raw" | "value" | "label";
 
+/** python-model settings used when the node leaves them blank (the editor offers the same). */
+export const PYTHON_MODEL_DEFAULTS = {
+  workers: 1,
+  batchSize: 256,
+  maxWaitMs: 5,
+  timeoutMs: 30_000,
+} as const;
+
 export interface PythonModelDef extends NodeDef {
   kind: ModelKind;
   modelPath: string;

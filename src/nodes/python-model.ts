@@ -6,7 +6,7 @@ import { resolveInterpreter } from "../python/interpreter";
 import type { ModelSpec, RunnerState } from "../python/model-runner";
 import { ModelService } from "../python/model-service";
 import { PythonException } from "../python/worker-process";
-import { numberSetting, type PythonModelDef } from "./node-config";
+import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
 import { showStatus } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
@@ -37,7 +37,8 @@ export = function registerPythonModel(RED: NodeAPI): void {
       .split(",")
       .map((name) => name.trim())
       .filter(Boolean);
-    const workers = numberSetting(config.workers, 1, 1, 16);
+    const workers = numberSetting(config.workers, PYTHON_MODEL_DEFAULTS.workers, 1, 16);
+    const maxBatch = numberSetting(config.batchSize, PYTHON_MODEL_DEFAULTS.batchSize, 1, 10_000);
 
     let state: RunnerState = "starting";
     let restarts = 0;
@@ -55,8 +56,8 @@ export = function registerPythonModel(RED: NodeAPI): void {
       {
         spec,
         workers,
-        maxBatch: numberSetting(config.batchSize, 64, 1, 10_000),
-        maxWaitMs: numberSetting(config.maxWaitMs, 5, 0, 10_000),
+        maxBatch,
+        maxWaitMs: numberSetting(config.maxWaitMs, PYTHON_MODEL_DEFAULTS.maxWaitMs, 0, 10_000),
         maxQueued: MAX_WAITING,
         ordered: config.ordered !== false,
         reloadOnChange: config.reload !== false,
@@ -145,7 +146,13 @@ function modelSpec(config: PythonModelDef, userDir: string | undefined, problem:
     kind,
     modelPath,
     handlerPath,
-    config: { backend: config.backend || "tensorflow", method: config.method || "predict", output: config.output || "auto" },
-    timeoutMs: numberSetting(config.timeoutMs, 30_000, 100, 600_000),
+    config: {
+      backend: config.backend || "tensorflow",
+      method: config.method || "predict",
+      output: config.output || "auto",
+      // lets a compiling backend prepare every batch shape it will see before the node says ready
+      max_batch: numberSetting(config.batchSize, PYTHON_MODEL_DEFAULTS.batchSize, 1, 10_000),
+    },
+    timeoutMs: numberSetting(config.timeoutMs, PYTHON_MODEL_DEFAULTS.timeoutMs, 100, 600_000),
   };
 }

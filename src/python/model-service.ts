@@ -61,7 +61,7 @@ export class ModelService {
     private readonly options: ModelServiceOptions,
     private readonly events: ModelServiceEvents,
   ) {
-    this.pool = this.newPool(true);
+    this.pool = this.newPool();
     this.batcher = new MicroBatcher((items) => this.scoreBatch(items), {
       maxBatch: options.maxBatch,
       maxWaitMs: options.maxWaitMs,
@@ -102,7 +102,7 @@ export class ModelService {
   /** Loads the model in new workers and switches to them once loaded; the old ones finish what they hold. */
   async reload(): Promise<void> {
     if (this.stopped || this.reloading) return;
-    const next = this.newPool(false);
+    const next = this.newPool();
     this.reloading = next;
     next.start();
     try {
@@ -131,10 +131,11 @@ export class ModelService {
     await Promise.all([this.pool.stop(), this.reloading?.stop()]);
   }
 
-  private newPool(reportsState: boolean): WorkerPool {
+  private newPool(): WorkerPool {
     const pool: WorkerPool = new WorkerPool(this.options.spec, this.options.workers, {
       onState: (state, detail) => {
-        if (reportsState || pool === this.pool) this.events.onState(state, detail);
+        // only the pool in service speaks for the node: not one still loading, nor one retired
+        if (pool === this.pool) this.events.onState(state, detail);
       },
       onLog: this.events.onLog,
     });

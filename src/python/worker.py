@@ -191,7 +191,16 @@ def serve(protocol_in, protocol_out):
 def main():
     protocol_in, protocol_out = take_protocol_streams()
     exit_when_parent_dies(os.getppid())
-    serve(protocol_in, protocol_out)
+    profile_to = os.environ.get("PYTHON_MODEL_PROFILE")
+    if not profile_to:
+        serve(protocol_in, protocol_out)
+        return
+    # for benchmarks: where the worker's time goes, written when it leaves
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.runcall(serve, protocol_in, protocol_out)
+    profiler.dump_stats(f"{profile_to}.{os.getpid()}")
 
 
 if __name__ == "__main__":

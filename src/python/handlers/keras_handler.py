@@ -5,6 +5,7 @@ imported. Batches are scored with predict_on_batch: model.predict() builds a dat
 pipeline on every call and costs tens of milliseconds even for one row.
 """
 
+import importlib.util
 import json
 import os
 
@@ -47,15 +48,21 @@ def read_meta(model_path):
 def load(path, config):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path}")
+    if importlib.util.find_spec("keras") is None:
+        # say what is missing before the backend import fails with a less telling name
+        raise ModuleNotFoundError("No module named 'keras'", name="keras")
     configure_backend(config.get("backend") or "tensorflow")
     import keras
     import numpy as np
 
     keras_model = keras.saving.load_model(path, compile=False)
     model = KerasModel(keras_model, read_meta(path), config.get("output") or "auto", np)
-    # the first call traces the model; do it now so that the node is ready when it says so
-    warm_up = np.zeros((1, *model.input_shape), dtype="float32")
-    keras_model.predict_on_batch(warm_up)
+    # each padded batch size is traced (TensorFlow) or compiled (JAX) on first use: do it
+    # now, so that the node is fast from the moment it says ready
+    size = 1
+    while size <= padded_size(int(config.get("max_batch") or 1)):
+        keras_model.predict_on_batch(np.zeros((size, *model.input_shape), dtype="float32"))
+        size *= 2
     return model
 
 

@@ -2,12 +2,18 @@
 
 
 def check_rows(np, batch, input_shape):
-    """Refuses rows whose shape is not the model's, naming both, before the model sees them."""
+    """The batch as one array; a row whose shape is not the model's is refused, naming both."""
+    try:
+        x = np.asarray(batch, dtype="float32")
+        if x.shape[1:] == tuple(input_shape):
+            return x  # the common case: one conversion for the whole batch
+    except ValueError:
+        pass  # ragged rows: find the offending one below
     for row in batch:
         shape = np.shape(row)
-        if shape != input_shape:
+        if shape != tuple(input_shape):
             raise ValueError(f"expected features of shape {list(input_shape)}, got {list(shape)}")
-    return np.asarray(batch, dtype="float32")
+    raise ValueError(f"expected features of shape {list(input_shape)}")
 
 
 def format_outputs(np, outputs, labels, mode):
@@ -31,13 +37,14 @@ def format_outputs(np, outputs, labels, mode):
     if mode == "value":
         if width != 1:
             raise ValueError(f"output 'value' needs one number per record, the model gives {width}")
-        return [float(row[0]) for row in per_row]
+        return per_row[:, 0].astype(float).tolist()
     if mode == "label":
         if labels is None or len(labels) != width:
             raise ValueError(f"output 'label' needs {width} labels, the model has {'none' if labels is None else len(labels)}")
-        results = []
-        for row in per_row:
-            best = int(np.argmax(row))
-            results.append({"label": labels[best], "score": float(row[best]), "probabilities": row.tolist()})
-        return results
+        best = np.argmax(per_row, axis=1)
+        scores = per_row[np.arange(len(per_row)), best].tolist()
+        return [
+            {"label": labels[index], "score": score, "probabilities": probabilities}
+            for index, score, probabilities in zip(best.tolist(), scores, per_row.tolist())
+        ]
     return [row.tolist() for row in outputs]

@@ -56,9 +56,13 @@ def predict(model, batch):
     np = model.np
     x = check_rows(np, batch, model.input_shape) if model.input_shape else np.asarray(batch, dtype="float64")
     if model.feature_names is not None:
-        import pandas as pd  # an estimator fitted on a DataFrame warns without its column names
+        # an estimator fitted on a DataFrame expects its column names (without pandas it only warns)
+        try:
+            import pandas as pd
 
-        x = pd.DataFrame(x, columns=model.feature_names)
+            x = pd.DataFrame(x, columns=model.feature_names)
+        except ImportError:
+            pass
     y = getattr(model.estimator, model.method)(x)
     if model.method == "predict_proba":
         return format_outputs(np, y, model.labels, model.output)

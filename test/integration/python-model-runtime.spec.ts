@@ -1,0 +1,271 @@
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { catchNode, helper, pythonModel } from "../support/node-red-helper";
+import { IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
+
+interface Out {
+  payload: unknown;
+  key?: string;
+  seq?: number;
+  timing?: { queuedMs: number; scoringMs: number; batchSize: number };
+  result?: unknown;
+  error?: { message: string };
+}
+
+function flow(model: Record<string, unknown>) {
+  return [
+    { id: "f1", type: "tab" },
+    { id: "model", type: "python-model", z: "f1", python: PYTHON, kind: "python", batchSize: 16, maxWaitMs: 2, timeoutMs: 30000, wires: [["out"]], ...model },
+    { id: "out", type: "helper", z: "f1" },
+    { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+    { id: "errors", type: "helper", z: "f1" },
+  ];
+}
+
+/** Everything that reaches the output and the Catch node from now on. */
+function record(): { outputs: Out[]; errors: Out[] } {
+  const seen = { outputs: [] as Out[], errors: [] as Out[] };
+  helper.getNode("out").on("input", (msg: Out) => seen.outputs.push(msg));
+  helper.getNode("errors").on("input", (msg: Out) => seen.errors.push(msg));
+  return seen;
+}
+
+function statusOf(nodeId: string): string {
+  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
+  return node.status.lastCall?.args[0].text ?? "";
+}
+
+async function ready(): Promise<void> {
+  await waitFor(() => /^ready/.test(statusOf("model")), 120_000, "the model to be ready");
+}
+
+function send(count: number, payload: (index: number) => unknown): void {
+  for (let index = 0; index < count; index++) helper.getNode("model").receive({ payload: payload(index), seq: index });
+}
+
+/** Trains a small scikit-learn classifier on iris with string labels and saves it with joblib. */
+function trainSklearnModel(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-model-")), "iris_logreg.joblib");
+  const script = [
+    "import sys, joblib",
+    "from sklearn.datasets import load_iris",
+    "from sklearn.linear_model import LogisticRegression",
+    "iris = load_iris()",
+    "labels = iris.target_names[iris.target]",
+    "joblib.dump(LogisticRegression(max_iter=1000).fit(iris.data, labels), sys.argv[1])",
+  ].join("\n");
+  execFileSync(PYTHON, ["-c", script, file]);
+  return file;
+}
+
+/** The python-model runtime's capabilities, each against a real Python. */
+describe("python-model runtime (real Python)", function () {
+  this.timeout(180_000);
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  describe("model kinds", () => {
+    it("scores a scikit-learn model with predict_proba as label and score, and with predict as the label", async () => {
+      const model = trainSklearnModel();
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict_proba" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [6.7, 3.0, 5.2, 2.3] });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      const prediction = seen.outputs[0].payload as { label: string; score: number; probabilities: number[] };
+      assert.equal(prediction.label, "virginica");
+      assert.equal(prediction.probabilities.length, 3);
+      await helper.unload();
+
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict" }));
+      await ready();
+      const labels = record();
+      helper.getNode("model").receive({ payload: [5.0, 3.4, 1.5, 0.2] });
+      await waitFor(() => labels.outputs.length === 1, 10_000, "a label");
+      assert.equal(labels.outputs[0].payload, "setosa");
+    });
+
+    it("loads a legacy .h5 Keras file", async () => {
+      const h5 = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keras-h5-")), "iris.h5");
+      execFileSync(PYTHON, ["-c", "import sys, keras; keras.saving.load_model(sys.argv[1]).save(sys.argv[2])", IRIS_MODEL, h5], {
+        env: { ...process.env, KERAS_BACKEND: "jax" },
+        stdio: "ignore",
+      });
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: h5, backend: "jax", output: "raw" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [5.0, 3.4, 1.5, 0.2] });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      const probabilities = seen.outputs[0].payload as number[];
+      assert.equal(probabilities.length, 3);
+      assert.ok(probabilities[0] > 0.9, `setosa probability ${probabilities[0]}`);
+    });
+
+    it("says which package a venv lacks when it has no keras", async () => {
+      const venv = fs.mkdtempSync(path.join(os.tmpdir(), "bare-venv-"));
+      execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: IRIS_MODEL, python: venv }));
+      await waitFor(() => /keras is not installed in/.test(statusOf("model")), 60_000, "the missing package in status");
+      assert.match(statusOf("model"), new RegExp(`keras is not installed in ${venv}`));
+    });
+  });
+
+  describe("input and output mapping", () => {
+    it("maps an object of named features into the model's input order, and names a missing one", async () => {
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: IRIS_MODEL, backend: "jax" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: { petal_width_cm: 2.3, sepal_length_cm: 6.7, petal_length_cm: 5.2, sepal_width_cm: 3.0 } });
+      helper.getNode("model").receive({ payload: { sepal_length_cm: 6.7, sepal_width_cm: 3.0, petal_length_cm: 5.2 } });
+      await waitFor(() => seen.outputs.length === 1 && seen.errors.length === 1, 10_000, "one result and one error");
+      assert.equal((seen.outputs[0].payload as { label: string }).label, "virginica");
+      assert.match(seen.errors[0].error?.message ?? "", /missing feature petal_width_cm/);
+    });
+
+    it("reads features from and writes the prediction to chosen properties, as a chosen shape", async () => {
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: IRIS_MODEL, backend: "jax", featuresProperty: "data.x", outputProperty: "result", output: "raw" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: "kept", data: { x: [5.0, 3.4, 1.5, 0.2] } });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      assert.equal(seen.outputs[0].payload, "kept");
+      assert.equal((seen.outputs[0].result as number[]).length, 3);
+    });
+
+    it("fails each record with a clear error when the output shape does not fit the model", async () => {
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: IRIS_MODEL, backend: "jax", output: "value" }));
+      await ready();
+      const seen = record();
+      send(2, () => [5.0, 3.4, 1.5, 0.2]);
+      await waitFor(() => seen.errors.length === 2, 10_000, "two errors");
+      assert.match(seen.errors[0].error?.message ?? "", /ValueError: output 'value' needs one number per record, the model gives 3/);
+    });
+
+    it("adds timing to the msg when asked", async () => {
+      const handler = writeHandler("sum", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    return [sum(row) for row in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, timing: true }));
+      await ready();
+      const seen = record();
+      send(10, (index) => [index, 1]);
+      await waitFor(() => seen.outputs.length === 10, 10_000, "ten results");
+      for (const msg of seen.outputs) {
+        assert.equal(msg.payload, (msg.seq ?? 0) + 1);
+        assert.ok(msg.timing && msg.timing.queuedMs >= 0 && msg.timing.scoringMs >= 0 && msg.timing.batchSize >= 1);
+      }
+    });
+  });
+
+  describe("pool, ordering and throughput status", () => {
+    it("spreads batches over several workers and still sends results in input order", async () => {
+      const handler = writeHandler(
+        "jitter",
+        "import os, random, time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(random.random() * 0.02)\n    return [os.getpid() for _ in batch]\n",
+      );
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, workers: 3, batchSize: 4, maxWaitMs: 0 }));
+      await waitFor(() => /^ready/.test(statusOf("model")) && !/\(\d\/3\)/.test(statusOf("model")), 60_000, "three ready workers");
+      const seen = record();
+      send(300, (index) => [index]);
+      await waitFor(() => seen.outputs.length === 300, 30_000, "300 results");
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.seq),
+        Array.from({ length: 300 }, (_, index) => index),
+      );
+      assert.equal(new Set(seen.outputs.map((msg) => msg.payload)).size, 3, "every worker scored some batches");
+      await waitFor(() => /rec\/s, batch \d/.test(statusOf("model")), 5000, "rate and batch size in status");
+    });
+  });
+
+  describe("failures", () => {
+    it("loses nothing when a worker is killed with SIGKILL mid-batch: every record ends in a result or at Catch", async () => {
+      const handler = writeHandler("slow", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.02)\n    return [row[0] * 2 for row in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, batchSize: 8 }));
+      await ready();
+      const seen = record();
+      send(400, (index) => [index]);
+      await waitFor(() => seen.outputs.length > 40, 10_000, "scoring under way");
+      processesMatching("worker.py").forEach((pid) => process.kill(pid, "SIGKILL"));
+      await waitFor(() => seen.outputs.length + seen.errors.length === 400, 60_000, "every record to end");
+      assert.equal(seen.errors.length, 0, "the batches in flight were retried on the restarted worker");
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.payload),
+        Array.from({ length: 400 }, (_, index) => index * 2),
+      );
+      assert.match(statusOf("model"), /1 restarts/);
+    });
+
+    it("isolates a poison record that kills the worker every time: only it fails", async () => {
+      const handler = writeHandler(
+        "poison",
+        "import os\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    if any(row[0] == 13 for row in batch):\n        os._exit(3)\n    return [row[0] for row in batch]\n",
+      );
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, batchSize: 32, maxWaitMs: 20 }));
+      await ready();
+      const seen = record();
+      send(20, (index) => [index]);
+      await waitFor(() => seen.outputs.length + seen.errors.length === 20, 60_000, "every record to end");
+      assert.deepEqual(
+        seen.errors.map((msg) => msg.seq),
+        [13],
+      );
+      assert.match(seen.errors[0].error?.message ?? "", /WorkerCrash: the Python worker died each time it scored this record/);
+      assert.equal(seen.outputs.length, 19);
+    });
+
+    it("kills and restarts a worker whose batch exceeds the timeout, fails that batch, and scores the next", async () => {
+      const handler = writeHandler("hang", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    if batch[0][0] < 0:\n        time.sleep(600)\n    return [row[0] for row in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, timeoutMs: 1000, batchSize: 1 }));
+      await ready();
+      const [hungPid] = processesMatching("worker.py");
+      const seen = record();
+      helper.getNode("model").receive({ payload: [-1], seq: 0 });
+      await waitFor(() => seen.errors.length === 1, 10_000, "the timeout error");
+      assert.match(seen.errors[0].error?.message ?? "", /took longer than 1000 ms/);
+      await waitFor(() => !processesMatching("worker.py").includes(hungPid), 5000, "the hung worker to be gone");
+      helper.getNode("model").receive({ payload: [7], seq: 1 });
+      await waitFor(() => seen.outputs.length === 1, 20_000, "the next record scored by a fresh worker");
+      assert.equal(seen.outputs[0].payload, 7);
+    });
+  });
+
+  describe("lifecycle", () => {
+    it("reloads a changed handler file under load without failing or dropping a message", async () => {
+      const source = (version: string) => `def load(p, c):\n    return "${version}"\n\ndef predict(m, batch):\n    return [m for _ in batch]\n`;
+      const handler = writeHandler("versioned", source("v1"));
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      const seen = record();
+      let sent = 0;
+      const feed = setInterval(() => helper.getNode("model").receive({ payload: [sent], seq: sent++ }), 5);
+      try {
+        await waitFor(() => seen.outputs.length > 50, 10_000, "scoring with v1");
+        fs.writeFileSync(handler, source("v2"));
+        await waitFor(() => /model reloaded/.test(statusOf("model")), 30_000, "the reload");
+        await waitFor(() => seen.outputs.at(-1)?.payload === "v2", 10_000, "results from v2");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } finally {
+        clearInterval(feed);
+      }
+      await waitFor(() => seen.outputs.length + seen.errors.length === sent, 10_000, "every record to end");
+      assert.equal(seen.errors.length, 0);
+      const versions = seen.outputs.map((msg) => msg.payload);
+      const firstV2 = versions.indexOf("v2");
+      assert.ok(firstV2 > 0 && versions.slice(firstV2).every((version) => version === "v2"), "v1 until the switch, then only v2");
+      assert.equal(processesMatching("worker.py").length, 1, "the v1 worker has left");
+    });
+
+    it("closes with records in flight well inside Node-RED's 15 s close timeout, leaving no process", async () => {
+      const handler = writeHandler("sluggish", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.3)\n    return [0 for _ in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, workers: 2, batchSize: 4 }));
+      await waitFor(() => processesMatching("worker.py").length === 2 && /^ready/.test(statusOf("model")), 60_000, "two workers");
+      send(100, (index) => [index]);
+      const started = Date.now();
+      await helper.unload();
+      assert.ok(Date.now() - started < 10_000, `close took ${Date.now() - started} ms`);
+      assert.deepEqual(processesMatching("worker.py"), []);
+    });
+  });
+});
