@@ -25,6 +25,9 @@ def format_outputs(np, outputs, labels, mode):
       auto  - label when labels are known and match, else value for one output, else raw
     """
     outputs = np.asarray(outputs)
+    if not np.all(np.isfinite(outputs)):
+        # JSON has no NaN or infinity; the rows that give them fail (the worker retries row by row)
+        raise ValueError("the model returned a value that is not a finite number (NaN or infinity)")
     per_row = outputs.reshape(len(outputs), -1) if outputs.ndim > 1 else outputs.reshape(len(outputs), 1)
     width = per_row.shape[1]
     if mode == "auto":
