@@ -145,6 +145,38 @@ describe("python-model runtime (real Python)", function () {
       assert.match(seen.errors[0].error?.message ?? "", /ValueError: output 'value' needs one number per record, the model gives 3/);
     });
 
+    it("passes nested arrays through for multi-dimensional input", async () => {
+      const handler = writeHandler("grid", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    return [[sum(r) for r in grid] for grid in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [[1, 2], [3, 4]] });
+      helper.getNode("model").receive({ payload: [[1, 2], [3]] });
+      await waitFor(() => seen.outputs.length === 1 && seen.errors.length === 1, 10_000, "one result and one error");
+      assert.deepEqual(seen.outputs[0].payload, [3, 7]);
+      assert.match(seen.errors[0].error?.message ?? "", /ragged/);
+    });
+
+    it("gives a regression model's prediction as a plain number", async () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-regression-")), "petal_width.joblib");
+      const script = [
+        "import sys, joblib",
+        "from sklearn.datasets import load_iris",
+        "from sklearn.linear_model import LinearRegression",
+        "iris = load_iris()",
+        "joblib.dump(LinearRegression().fit(iris.data[:, :3], iris.data[:, 3]), sys.argv[1])",
+      ].join("\n");
+      execFileSync(PYTHON, ["-c", script, file]);
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: file }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [6.7, 3.0, 5.2] });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      const width = seen.outputs[0].payload as number;
+      assert.equal(typeof width, "number");
+      assert.ok(width > 1.5 && width < 2.6, `predicted petal width ${width}`);
+    });
+
     it("adds timing to the msg when asked", async () => {
       const handler = writeHandler("sum", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    return [sum(row) for row in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, timing: true }));
