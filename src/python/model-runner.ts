@@ -67,10 +67,6 @@ export class ModelRunner {
     this.launch();
   }
 
-  get pid(): number | undefined {
-    return this.worker?.pid;
-  }
-
   async score(rows: unknown[]): Promise<RowResult[]> {
     const worker = await this.ready();
     let timer: NodeJS.Timeout | undefined;

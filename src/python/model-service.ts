@@ -78,10 +78,6 @@ export class ModelService {
     return this.pool.info;
   }
 
-  get pids(): number[] {
-    return this.pool.pids;
-  }
-
   start(): void {
     this.pool.start();
   }

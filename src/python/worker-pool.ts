@@ -55,10 +55,6 @@ export class WorkerPool {
     return this.runners.reduce((sum, runner) => sum + runner.restarts, 0);
   }
 
-  get pids(): number[] {
-    return this.runners.map((runner) => runner.pid).filter((pid): pid is number => pid !== undefined);
-  }
-
   /** Resolves once any worker has the model loaded; rejects if none ever will. */
   async ready(): Promise<void> {
     await Promise.any(this.runners.map((runner) => runner.ready())).catch(() => {
