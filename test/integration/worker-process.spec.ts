@@ -51,6 +51,28 @@ describe("Python worker process (real Python)", () => {
     await waitFor(() => lines.some((line) => line.includes("must not break the protocol")), 5000, "user prints in the log");
   });
 
+  it("waits for the pipe to drain under large pipelined requests and answers each correctly", async () => {
+    const worker = started();
+    await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
+    const big = (seed: number) => Array.from({ length: 100_000 }, (_, index) => seed + index); // ~0.7 MB of JSON a request
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, seed) => worker.predict([big(seed)])));
+    replies.forEach((results, seed) => {
+      const value = (results[0] as { ok: true; value: number[] }).value;
+      assert.equal(value.length, 100_000);
+      assert.equal(value[99_999], seed + 99_999);
+    });
+  });
+
+  it("cuts very long log lines so that a chatty library cannot flood memory", async () => {
+    const chatty = writeHandler("chatty", 'print("x" * 50000)\ndef load(p, c):\n    return None\ndef predict(m, b):\n    return b\n');
+    const lines: string[] = [];
+    const worker = new WorkerProcess({ python: PYTHON, onLog: (line) => lines.push(line) });
+    workers.push(worker);
+    await worker.load({ kind: "python", model_path: "", handler_path: chatty, config: {} });
+    await waitFor(() => lines.some((line) => line.startsWith("xxxx")), 5000, "the long line in the log");
+    assert.ok(lines.every((line) => line.length <= 2000), `longest line ${Math.max(...lines.map((line) => line.length))}`);
+  });
+
   it("fails only the row that raised, with the Python exception type and message", async () => {
     const worker = started();
     await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
