@@ -1,8 +1,9 @@
-import type { Consumer } from "kafkajs";
+import type { Consumer, KafkaMessage } from "kafkajs";
 import type { KafkaConnection } from "./connection";
+import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { decodeRecord, type PayloadFormat, type RecordDecodeError, type RecordMessage } from "./record-codec";
-import { registerSettler, type SettlementHandle } from "./settlement";
+import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
 
 export type DeliveryMode = "at-least-once" | "auto-commit";
 
@@ -17,6 +18,8 @@ export interface ConsumerLoopOptions {
   /** Unsettled records beyond which fetching pauses. */
   maxUnsettled: number;
   commitIntervalMs: number;
+  /** Where failed records go; blank for none. */
+  deadLetterTopic: string;
 }
 
 export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
@@ -35,6 +38,9 @@ export class ConsumerLoop {
   private readonly tracker = new OffsetTracker();
   private readonly consumer: Consumer;
   private readonly unregister: () => void;
+  private readonly deadLetters: DeadLetterWriter | undefined;
+  /** The records in flight as read, kept (only with a dead-letter topic) to be written there byte for byte. */
+  private readonly originals = new Map<string, { topic: string; partition: number; message: KafkaMessage }>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private paused = false;
@@ -46,11 +52,14 @@ export class ConsumerLoop {
     private readonly events: ConsumerLoopEvents,
   ) {
     this.consumer = connection.createConsumer(options.groupId);
+    this.deadLetters = options.deadLetterTopic ? new DeadLetterWriter(connection, options.deadLetterTopic) : undefined;
     const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
     this.consumer.on(CONNECT, () => this.events.onState("connecting"));
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment;
-      this.tracker.forget((topic, partition) => (assigned[topic] ?? []).includes(partition));
+      const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
+      this.tracker.forget(owned);
+      for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
       this.events.onState(this.paused ? "paused" : "connected", { unsettled: this.tracker.unsettled });
     });
     this.consumer.on(CRASH, ({ payload }) => {
@@ -59,7 +68,7 @@ export class ConsumerLoop {
       this.events.onState(payload.restart ? "connecting" : "error", { error: payload.error });
     });
     this.consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
-    this.unregister = registerSettler(options.source, (handle) => this.settle(handle));
+    this.unregister = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
   }
 
   get unsettled(): number {
@@ -75,6 +84,7 @@ export class ConsumerLoop {
       autoCommit,
       eachMessage: async ({ topic, partition, message }) => {
         if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
+        if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
         const { msg, error } = decodeRecord(topic, partition, message, this.options.payloadFormat, this.options.source);
         this.events.onRecord(msg, error);
         if (this.tracker.unsettled >= this.options.maxUnsettled) this.pause();
@@ -92,7 +102,22 @@ export class ConsumerLoop {
     await this.consumer.disconnect();
   }
 
-  private settle(handle: SettlementHandle): void {
+  private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
+    const key = recordKey(handle.topic, handle.partition, handle.offset);
+    const original = this.originals.get(key);
+    if (outcome === "produced" || !this.deadLetters || !original) {
+      if (outcome !== "undelivered") this.markSettled(handle, key);
+      return;
+    }
+    this.deadLetters.write(original.message, handle, failure).then(
+      () => this.markSettled(handle, key),
+      // left unsettled, so it is not committed: read again after a restart or rebalance
+      (error: Error) => this.events.onState(this.paused ? "paused" : "connected", { error, unsettled: this.tracker.unsettled }),
+    );
+  }
+
+  private markSettled(handle: SettlementHandle, key: string): void {
+    this.originals.delete(key);
     if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
     if (this.paused && this.tracker.unsettled <= this.options.maxUnsettled / 2) this.resume();
   }
@@ -126,4 +151,8 @@ export class ConsumerLoop {
     });
     return this.committing;
   }
+}
+
+function recordKey(topic: string, partition: number, offset: string): string {
+  return `${partition}/${offset}/${topic}`;
 }

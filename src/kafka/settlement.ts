@@ -11,10 +11,24 @@ export interface SettlementHandle {
   offset: string;
 }
 
-/** Why the record is done: written by a kafka-out, or failed and reported to Catch. */
-export type SettleOutcome = "produced" | "failed";
+/**
+ * What happened to the record:
+ * - produced: a kafka-out wrote its result;
+ * - failed: it failed and was reported to Catch; it goes to the dead-letter topic when
+ *   kafka-in has one, and is settled either way;
+ * - undelivered: a kafka-out could not write its result; it goes to the dead-letter
+ *   topic when there is one, else stays unsettled, to be read again.
+ */
+export type SettleOutcome = "produced" | "failed" | "undelivered";
 
-export type Settler = (handle: SettlementHandle, outcome: SettleOutcome) => void;
+/** Why a record failed, for the dead-letter headers. */
+export interface Failure {
+  error: string;
+  /** The id of the node that reported it. */
+  node: string;
+}
+
+export type Settler = (handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure) => void;
 
 const settlers = new Map<string, Settler>();
 
@@ -33,7 +47,7 @@ export function settlementHandle(msg: unknown): SettlementHandle | undefined {
 }
 
 /** Settles the record a msg came from, if it came from a kafka-in that is still running. */
-export function settleMessage(msg: unknown, outcome: SettleOutcome): void {
+export function settleMessage(msg: unknown, outcome: SettleOutcome, failure?: Failure): void {
   const handle = settlementHandle(msg);
-  if (handle) settlers.get(handle.source)?.(handle, outcome);
+  if (handle) settlers.get(handle.source)?.(handle, outcome, failure);
 }

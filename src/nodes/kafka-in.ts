@@ -49,13 +49,15 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
         maxUnsettled: numberSetting(config.maxUnsettled, 1000, 1, 1_000_000),
         commitIntervalMs: COMMIT_INTERVAL_MS,
+        deadLetterTopic: (config.deadLetterTopic ?? "").trim(),
       },
       {
         onRecord: (msg, decodeError) => {
           if (decodeError) {
             // the record is reported with its original text, then counts as dealt with
-            this.error(RED._("kafka-in.errors.invalid-json", { error: decodeError.message }), msg);
-            settleMessage(msg, "failed");
+            const message = RED._("kafka-in.errors.invalid-json", { error: decodeError.message });
+            this.error(message, msg);
+            settleMessage(msg, "failed", { error: message, node: this.id });
             return;
           }
           this.send(msg);

@@ -42,7 +42,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
           settleMessage(msg, "produced");
           done();
         },
-        (error: Error) => done(new Error(RED._("kafka-out.errors.produce", { error: error.message }))),
+        (error: Error) => {
+          const failure = new Error(RED._("kafka-out.errors.produce", { error: error.message }));
+          settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
+          done(failure);
+        },
       );
     });
 

@@ -30,6 +30,8 @@ export interface KafkaInDef extends NodeDef {
   payloadFormat: PayloadFormat;
   deliveryMode: DeliveryMode;
   maxUnsettled: number | string;
+  /** Failed records are written here (blank: none). */
+  deadLetterTopic: string;
 }
 
 export type AcksSetting = "all" | "leader" | "none";

@@ -3,7 +3,7 @@ import { settleMessage } from "../kafka/settlement";
 import { resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
-import type { ModelSpec, RunnerState } from "../python/model-runner";
+import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { ModelService } from "../python/model-service";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
@@ -25,8 +25,9 @@ export = function registerPythonModel(RED: NodeAPI): void {
       showStatus(this, "error", message);
       this.error(message);
       this.on("input", (msg: NodeMessageInFlow, _send, done) => {
-        settleMessage(msg, "failed");
-        done(new Error(RED._("python-model.errors.not-ready", { error: message })));
+        const error = new Error(RED._("python-model.errors.not-ready", { error: message }));
+        settleMessage(msg, "failed", { error: error.message, node: this.id });
+        done(error);
       });
       return;
     }
@@ -99,7 +100,8 @@ export = function registerPythonModel(RED: NodeAPI): void {
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const fail = (error: Error): void => {
-        settleMessage(msg, "failed");
+        // a record the node did not get to score before it closed is read again, not settled
+        if (!(error instanceof StoppingError)) settleMessage(msg, "failed", { error: String(error), node: this.id });
         done(error);
       };
       let features: unknown[];

@@ -26,9 +26,17 @@ export class BatchTimeoutError extends Error {
   }
 }
 
+/** The node is closing: the record was not scored, and (from Kafka) is not settled, so it is read again. */
+export class StoppingError extends Error {
+  constructor() {
+    super("the python-model node is stopping");
+    this.name = "StoppingError";
+  }
+}
+
 export class ModelNotReadyError extends Error {
   constructor(cause: Error | undefined) {
-    super(`the model is not loaded: ${cause?.message ?? "the node is stopping"}`);
+    super(`the model is not loaded: ${cause?.message ?? "no worker could load it"}`);
     this.name = "ModelNotReadyError";
   }
 }
@@ -86,14 +94,15 @@ export class ModelRunner {
   /** Resolves with the loaded worker, waiting while it starts or restarts. */
   ready(): Promise<WorkerProcess> {
     if (this.state === "ready" && this.worker) return Promise.resolve(this.worker);
-    if (this.state === "failed" || this.state === "stopped") return Promise.reject(new ModelNotReadyError(this.lastError));
+    if (this.state === "stopped") return Promise.reject(new StoppingError());
+    if (this.state === "failed") return Promise.reject(new ModelNotReadyError(this.lastError));
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   async stop(): Promise<void> {
     this.setState("stopped");
     clearTimeout(this.restartTimer);
-    this.settleWaiters(new ModelNotReadyError(undefined));
+    this.settleWaiters(new StoppingError());
     await this.worker?.stop();
   }
 
@@ -149,7 +158,7 @@ export class ModelRunner {
     const waiters = this.waiters.splice(0);
     for (const waiter of waiters) {
       if (worker) waiter.resolve(worker);
-      else waiter.reject(error ?? new ModelNotReadyError(undefined));
+      else waiter.reject(error ?? new StoppingError());
     }
   }
 

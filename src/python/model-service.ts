@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { scoreWithRecovery } from "./crash-recovery";
 import { MicroBatcher } from "./micro-batcher";
-import type { ModelSpec, RunnerState } from "./model-runner";
+import { StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import { OrderedRelease } from "./ordered-release";
 import type { ModelInfo, RowResult } from "./protocol";
 import { WorkerPool } from "./worker-pool";
@@ -123,7 +123,7 @@ export class ModelService {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const file of this.watched) fs.unwatchFile(file);
-    this.batcher.rejectWaiting(new Error("the python-model node is stopping"));
+    this.batcher.rejectWaiting(new StoppingError());
     await Promise.all([this.pool.stop(), this.reloading?.stop()]);
   }
 

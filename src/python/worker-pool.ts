@@ -1,4 +1,4 @@
-import { ModelNotReadyError, ModelRunner, type ModelSpec, type RunnerState } from "./model-runner";
+import { ModelNotReadyError, ModelRunner, StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
 
 export interface PoolEvents {
@@ -58,6 +58,7 @@ export class WorkerPool {
   /** Resolves once any worker has the model loaded; rejects if none ever will. */
   async ready(): Promise<void> {
     await Promise.any(this.runners.map((runner) => runner.ready())).catch(() => {
+      if (this.state === "stopped") throw new StoppingError();
       throw new ModelNotReadyError(this.runners.find((runner) => runner.lastError)?.lastError);
     });
   }

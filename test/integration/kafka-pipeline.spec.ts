@@ -91,6 +91,40 @@ describe("Kafka to Python to Kafka (real broker, real Python)", function () {
     await waitFor(async () => (await committedOffset(group, input)) === "4", 15_000, "offset 4 committed");
   });
 
+  it("writes failed records to the dead-letter topic byte for byte, with headers naming the error and the source", async () => {
+    const input = uniqueName("dlq-in");
+    const output = uniqueName("dlq-out");
+    const deadLetters = uniqueName("dlq");
+    const group = uniqueName("dlq-group");
+    await Promise.all([createTopic(input, 1), createTopic(output, 1), createTopic(deadLetters, 1)]);
+    await produce(input, [
+      { key: "good", value: "[5.0, 3.4, 1.5, 0.2]" },
+      { key: "broken", value: "{oops", headers: { trace: "t-1" } },
+      { key: "short", value: "[1.0, 2.0]" },
+    ]);
+    const flow = pipeline(input, output, group, { kind: "python", handlerPath: PETAL_RULES }).map((node) =>
+      node.id === "in" ? { ...node, deadLetterTopic: deadLetters } : node,
+    );
+    await helper.load([kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode], flow);
+
+    const letters = await consume(deadLetters, 2, 60_000);
+    const byKey = new Map(letters.map((letter) => [String(letter.key), letter]));
+    const broken = byKey.get("broken");
+    assert.equal(String(broken?.value), "{oops");
+    assert.equal(String(broken?.headers?.trace), "t-1");
+    assert.match(String(broken?.headers?.["dlq.error"]), /not valid JSON/);
+    assert.equal(String(broken?.headers?.["dlq.node"]), "in");
+    assert.equal(String(broken?.headers?.["dlq.source.topic"]), input);
+    assert.equal(String(broken?.headers?.["dlq.source.partition"]), "0");
+    assert.equal(String(broken?.headers?.["dlq.source.offset"]), "1");
+    const short = byKey.get("short");
+    assert.equal(String(short?.value), "[1.0, 2.0]");
+    assert.match(String(short?.headers?.["dlq.error"]), /ValueError: expected 4 features/);
+    assert.equal(String(short?.headers?.["dlq.node"]), "model");
+    assert.equal(String((await consume(output, 1))[0].key), "good");
+    await waitFor(async () => (await committedOffset(group, input)) === "3", 15_000, "offset 3 committed");
+  });
+
   it("does not commit a record whose result was never written", async () => {
     const input = uniqueName("uncommitted-in");
     const group = uniqueName("uncommitted-group");
