@@ -28,8 +28,8 @@ describe("kafka-out node (producer stubbed)", () => {
   });
 
   it("writes payload, key and headers to the configured topic, then settles the source record", async () => {
-    const settled: SettlementHandle[] = [];
-    const unregister = registerSettler("source-1", (handle) => settled.push(handle));
+    const settled: [SettlementHandle, string][] = [];
+    const unregister = registerSettler("source-1", (handle, outcome) => settled.push([handle, outcome]));
     await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
     const handle = { source: "source-1", topic: "in", partition: 0, offset: "7" };
     helper.getNode("out").receive({ payload: { label: "setosa" }, key: "k", headers: { h: "v" }, topic: "in", kafka: handle });
@@ -38,7 +38,7 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(send.callCount, 1);
     assert.equal(send.firstCall.args[0], "scored");
     assert.deepEqual(send.firstCall.args[1], { value: '{"label":"setosa"}', key: "k", headers: { h: "v" } });
-    assert.deepEqual(settled, [handle]);
+    assert.deepEqual(settled, [[handle, "produced"]]);
   });
 
   it("uses msg.topic when no topic is configured", async () => {
@@ -64,15 +64,15 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(send.callCount, 0);
   });
 
-  it("does not settle a record whose write failed, and reports the failure to Catch", async () => {
+  it("reports a record whose write failed as undelivered (not settled) and the failure to Catch", async () => {
     send.rejects(new Error("broker gone"));
-    const settled: SettlementHandle[] = [];
-    const unregister = registerSettler("source-2", (handle) => settled.push(handle));
+    const outcomes: string[] = [];
+    const unregister = registerSettler("source-2", (_handle, outcome, failure) => outcomes.push(`${outcome}: ${failure?.error}`));
     await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
     const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
     helper.getNode("out").receive({ payload: 1, kafka: { source: "source-2", topic: "in", partition: 0, offset: "1" } });
     assert.match((await caught).error.message, /broker gone/);
     unregister();
-    assert.deepEqual(settled, []);
+    assert.deepEqual(outcomes, ["undelivered: Produce failed: broker gone"]);
   });
 });
