@@ -1,4 +1,4 @@
-import type { CompressionTypes, Message, Producer, TopicMessages } from "kafkajs";
+import { Partitioners, type CompressionTypes, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from "kafkajs";
 
 export interface ProduceOptions {
   /** -1 = all in-sync replicas, 1 = leader only, 0 = no acknowledgement. */
@@ -6,28 +6,44 @@ export interface ProduceOptions {
   compression?: CompressionTypes;
 }
 
+/** Where the broker put a message. */
+export interface Delivery {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 interface Pending {
   topic: string;
   message: Message;
-  resolve: () => void;
+  resolve: (delivery: Delivery | undefined) => void;
   reject: (error: Error) => void;
 }
+
+/** The partitions of a topic, for choosing each message's partition before it is sent. */
+export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
 
 /**
  * Produces messages in batches: while one request is on its way to the broker, new
  * messages gather and leave together in the next one. Each message's promise settles
- * when the broker has acknowledged the request that carried it.
+ * when the broker has acknowledged the request that carried it. Given a partition
+ * lookup, it picks each message's partition itself (as kafkajs would), so that it can
+ * tell each message its offset: baseOffset of its partition plus its place there.
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
   private sending = false;
 
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+
   constructor(
     private readonly producer: () => Promise<Producer>,
     private readonly options: ProduceOptions,
+    private readonly partitionsOf?: PartitionLookup,
   ) {}
 
-  send(topic: string, message: Message): Promise<void> {
+  /** Resolves, once acknowledged, with the message's place when there is a partition lookup. */
+  send(topic: string, message: Message): Promise<Delivery | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
       if (!this.sending) void this.drain();
@@ -39,15 +55,37 @@ export class BatchingProducer {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       try {
+        if (this.partitionsOf) await this.choosePartitions(batch, this.partitionsOf);
         const producer = await this.producer();
-        await producer.sendBatch({ topicMessages: groupByTopic(batch), acks: this.options.acks, compression: this.options.compression });
-        for (const item of batch) item.resolve();
+        const written = await producer.sendBatch({ topicMessages: groupByTopic(batch), acks: this.options.acks, compression: this.options.compression });
+        const deliveries = this.partitionsOf ? placeEach(batch, written) : [];
+        batch.forEach((item, index) => item.resolve(deliveries[index]));
       } catch (error) {
         for (const item of batch) item.reject(error as Error);
       }
     }
     this.sending = false;
   }
+
+  private async choosePartitions(batch: Pending[], partitionsOf: PartitionLookup): Promise<void> {
+    for (const item of batch) {
+      if (item.message.partition !== undefined) continue;
+      const partitionMetadata = await partitionsOf(item.topic);
+      item.message.partition = this.partitioner({ topic: item.topic, partitionMetadata, message: item.message });
+    }
+  }
+}
+
+/** Offsets: messages of one partition are written in order from that partition's base offset. */
+function placeEach(batch: Pending[], written: RecordMetadata[]): Delivery[] {
+  const next = new Map<string, bigint>();
+  for (const record of written) next.set(`${record.partition}/${record.topicName}`, BigInt(record.baseOffset ?? "0"));
+  return batch.map(({ topic, message }) => {
+    const key = `${message.partition}/${topic}`;
+    const offset = next.get(key) ?? -1n;
+    next.set(key, offset + 1n);
+    return { topic, partition: message.partition as number, offset: offset.toString() };
+  });
 }
 
 function groupByTopic(batch: Pending[]): TopicMessages[] {

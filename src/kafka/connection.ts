@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionMetadata, type Producer } from "kafkajs";
 
 /**
  * The only module that constructs kafkajs clients, so the client library can be
@@ -43,6 +43,7 @@ export class KafkaConnection {
   /** The shared producer's last known state; undefined until a node first produces. */
   producerState: ConnectionState | undefined;
   private producerUsers = 0;
+  private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
 
   constructor(
     readonly settings: BrokerSettings,
@@ -92,6 +93,28 @@ export class KafkaConnection {
     const producer = this.connectedProducer;
     this.connectedProducer = undefined;
     await producer.then((connected) => connected.disconnect()).catch((error: Error) => this.log("warn", error.message));
+  }
+
+  /** A topic's partitions, read once per topic (a new topic is created by the first write to it). */
+  partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    let partitions = this.partitions.get(topic);
+    if (!partitions) {
+      partitions = this.readPartitions(topic);
+      this.partitions.set(topic, partitions);
+      partitions.catch(() => this.partitions.delete(topic));
+    }
+    return partitions;
+  }
+
+  private async readPartitions(topic: string): Promise<PartitionMetadata[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return topics[0].partitions;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   createConsumer(groupId: string): Consumer {

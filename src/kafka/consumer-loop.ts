@@ -2,7 +2,7 @@ import type { Consumer, KafkaMessage } from "kafkajs";
 import type { KafkaConnection } from "./connection";
 import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
-import { decodeRecord, type PayloadFormat, type RecordDecodeError, type RecordMessage } from "./record-codec";
+import { decodeRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
 import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
 
 export type DeliveryMode = "at-least-once" | "auto-commit";
@@ -10,10 +10,11 @@ export type DeliveryMode = "at-least-once" | "auto-commit";
 export interface ConsumerLoopOptions {
   /** Names this consumer in settlement handles; unique per running consumer. */
   source: string;
-  topics: string[];
+  /** Topic names, or regular expressions matching topic names. */
+  topics: (string | RegExp)[];
   groupId: string;
   fromBeginning: boolean;
-  payloadFormat: PayloadFormat;
+  formats: DecodeFormats;
   deliveryMode: DeliveryMode;
   /** Unsettled records beyond which fetching pauses. */
   maxUnsettled: number;
@@ -44,6 +45,8 @@ export class ConsumerLoop {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private paused = false;
+  /** Topics of the partitions the group gave this consumer, updated at each rebalance. */
+  private assignedTopics: string[] = [];
   private stopping = false;
 
   constructor(
@@ -57,6 +60,7 @@ export class ConsumerLoop {
     this.consumer.on(CONNECT, () => this.events.onState("connecting"));
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment;
+      this.assignedTopics = Object.keys(assigned);
       const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
       this.tracker.forget(owned);
       for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
@@ -85,7 +89,7 @@ export class ConsumerLoop {
       eachMessage: async ({ topic, partition, message }) => {
         if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
         if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
-        const { msg, error } = decodeRecord(topic, partition, message, this.options.payloadFormat, this.options.source);
+        const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
         this.events.onRecord(msg, error);
         if (this.tracker.unsettled >= this.options.maxUnsettled) this.pause();
       },
@@ -125,14 +129,21 @@ export class ConsumerLoop {
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    this.consumer.pause(this.subscribedTopics());
     this.events.onState("paused", { unsettled: this.tracker.unsettled });
   }
 
   private resume(): void {
     this.paused = false;
-    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    this.consumer.resume(this.subscribedTopics());
     this.events.onState("connected", { unsettled: this.tracker.unsettled });
+  }
+
+  /** The topics this consumer reads (a regular expression stands for the topics it matched). */
+  private subscribedTopics(): { topic: string }[] {
+    const topics = new Set(this.assignedTopics);
+    for (const topic of this.options.topics) if (typeof topic === "string") topics.add(topic);
+    return [...topics].map((topic) => ({ topic }));
   }
 
   /** Commits are chained so that two never race and an older one never lands last. */

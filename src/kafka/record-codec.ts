@@ -1,17 +1,24 @@
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
 import type { SettlementHandle } from "./settlement";
 
-export type PayloadFormat = "json" | "text";
+export type PayloadFormat = "json" | "text" | "buffer";
+/** How keys and header values are given: UTF-8 strings, or Buffers as read. */
+export type KeyHeaderFormat = "string" | "buffer";
+
+export interface DecodeFormats {
+  payload: PayloadFormat;
+  keyHeaders: KeyHeaderFormat;
+}
 
 /** The msg properties kafka-in sets, one msg per record. */
 export interface RecordMessage {
   payload: unknown;
-  key: string | null;
+  key: string | Buffer | null;
   topic: string;
   partition: number;
   offset: string;
   timestamp: number;
-  headers: Record<string, string>;
+  headers: Record<string, string | Buffer>;
   kafka: SettlementHandle;
   [property: string]: unknown;
 }
@@ -32,23 +39,24 @@ export function decodeRecord(
   topic: string,
   partition: number,
   message: KafkaMessage,
-  format: PayloadFormat,
+  formats: DecodeFormats,
   source: string,
 ): { msg: RecordMessage; error?: RecordDecodeError } {
-  const text = message.value === null ? null : message.value.toString("utf8");
+  const asBuffers = formats.keyHeaders === "buffer";
+  const value = message.value ?? null;
   const msg: RecordMessage = {
-    payload: text,
-    key: message.key === null || message.key === undefined ? null : message.key.toString("utf8"),
+    payload: value === null || formats.payload === "buffer" ? value : value.toString("utf8"),
+    key: message.key == null ? null : asBuffers ? message.key : message.key.toString("utf8"),
     topic,
     partition,
     offset: message.offset,
     timestamp: Number(message.timestamp),
-    headers: decodeHeaders(message.headers),
+    headers: decodeHeaders(message.headers, asBuffers),
     kafka: { source, topic, partition, offset: message.offset },
   };
-  if (format === "json" && text !== null) {
+  if (formats.payload === "json" && typeof msg.payload === "string") {
     try {
-      msg.payload = JSON.parse(text);
+      msg.payload = JSON.parse(msg.payload);
     } catch (error) {
       return { msg, error: new RecordDecodeError((error as Error).message) };
     }
@@ -56,11 +64,13 @@ export function decodeRecord(
   return { msg };
 }
 
-function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const decoded: Record<string, string> = {};
+function decodeHeaders(headers: IHeaders | undefined, asBuffers: boolean): Record<string, string | Buffer> {
+  const decoded: Record<string, string | Buffer> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
-    decoded[name] = (Array.isArray(value) ? value : [value]).map((part) => part.toString()).join(",");
+    const parts = Array.isArray(value) ? value : [value];
+    if (asBuffers) decoded[name] = Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(part))));
+    else decoded[name] = parts.map((part) => part.toString()).join(",");
   }
   return decoded;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Node, NodeAPI } from "node-red";
 import { ConsumerLoop, type ConsumerState } from "../kafka/consumer-loop";
 import { settleMessage } from "../kafka/settlement";
+import { parseTopics } from "../kafka/topics";
 import { numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
 import { showStatus } from "./status";
 
@@ -42,10 +43,13 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       {
         // a fresh source per deploy: records of an earlier consumer are not settled into this one
         source: `${this.id}/${randomUUID()}`,
-        topics: [topic],
+        topics: parseTopics(topic),
         groupId: config.groupId || "node-red",
         fromBeginning: Boolean(config.fromBeginning),
-        payloadFormat: config.payloadFormat === "text" ? "text" : "json",
+        formats: {
+          payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" ? config.payloadFormat : "json",
+          keyHeaders: config.keyHeaderFormat === "buffer" ? "buffer" : "string",
+        },
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
         maxUnsettled: numberSetting(config.maxUnsettled, 1000, 1, 1_000_000),
         commitIntervalMs: COMMIT_INTERVAL_MS,

@@ -1,3 +1,4 @@
+import { CompressionTypes } from "kafkajs";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { BatchingProducer, type ProduceOptions } from "../kafka/batching-producer";
 import { encodeMessage } from "../kafka/record-codec";
@@ -19,14 +20,18 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     const configuredTopic = (config.topic ?? "").trim();
     const connection = broker.connection;
     broker.register(this);
-    const producer = new BatchingProducer(() => connection.producer(), { acks: ACKS[config.acks] ?? -1 });
+    const producer = new BatchingProducer(
+      () => connection.producer(),
+      { acks: ACKS[config.acks] ?? -1, compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None },
+      config.metadata ? (topic) => connection.partitionsOf(topic) : undefined,
+    );
     // connect at deploy, so that status tells at once whether the broker is reachable
     connection.producer().catch((error: Error) => {
       showStatus(this, "error", RED._("kafka-out.status.error"));
       this.warn(RED._("kafka-out.errors.produce", { error: error.message }));
     });
 
-    this.on("input", (msg: NodeMessageInFlow, _send, done) => {
+    this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const topic = configuredTopic || (typeof msg.topic === "string" ? msg.topic : "");
       if (!topic) {
         done(new Error(RED._("kafka-out.errors.no-topic")));
@@ -38,8 +43,9 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         return;
       }
       producer.send(topic, encodeMessage(msg as { payload?: unknown; key?: unknown; headers?: unknown })).then(
-        () => {
+        (delivery) => {
           settleMessage(msg, "produced");
+          if (delivery) send(Object.assign(msg, { delivery }));
           done();
         },
         (error: Error) => {

@@ -1,7 +1,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { KafkaConnection } from "../kafka/connection";
 import type { DeliveryMode } from "../kafka/consumer-loop";
-import type { PayloadFormat } from "../kafka/record-codec";
+import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
 import type { ModelKind } from "../python/protocol";
 
 /** Node properties exactly as the editor saves them (see nodes/*.html `defaults`). */
@@ -28,6 +28,7 @@ export interface KafkaInDef extends NodeDef {
   groupId: string;
   fromBeginning: boolean;
   payloadFormat: PayloadFormat;
+  keyHeaderFormat: KeyHeaderFormat;
   deliveryMode: DeliveryMode;
   maxUnsettled: number | string;
   /** Failed records are written here (blank: none). */
@@ -40,6 +41,9 @@ export interface KafkaOutDef extends NodeDef {
   broker: string;
   topic: string;
   acks: AcksSetting;
+  compression: "none" | "gzip";
+  /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */
+  metadata: boolean;
 }
 
 export type OutputShape = "auto" | "raw" | "value" | "label";

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import type { Message } from "kafkajs";
 import * as sinon from "sinon";
-import { BatchingProducer } from "../../src/kafka/batching-producer";
+import { BatchingProducer, type Delivery } from "../../src/kafka/batching-producer";
 import { KafkaConnection } from "../../src/kafka/connection";
 import { registerSettler, type SettlementHandle } from "../../src/kafka/settlement";
 import { catchNode, helper, kafkaBroker, kafkaOut } from "../support/node-red-helper";
@@ -16,7 +16,7 @@ const flow = (topic: string) => [
 
 /** kafka-out against a stubbed producer: what it writes and when it settles. */
 describe("kafka-out node (producer stubbed)", () => {
-  let send: sinon.SinonStub<[string, Message], Promise<void>>;
+  let send: sinon.SinonStub<[string, Message], Promise<Delivery | undefined>>;
   beforeEach(() => {
     sinon.stub(KafkaConnection.prototype, "producer").returns(new Promise(() => undefined));
     sinon.stub(KafkaConnection.prototype, "releaseProducer").resolves();

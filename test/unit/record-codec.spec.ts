@@ -1,14 +1,17 @@
 import * as assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
 import { decodeRecord, encodeMessage, encodeValue } from "../../src/kafka/record-codec";
+import { parseTopics } from "../../src/kafka/topics";
 
 function record(value: Buffer | null, extra: Partial<KafkaMessage> = {}): KafkaMessage {
   return { key: Buffer.from("k1"), value, timestamp: "1700000000000", attributes: 0, offset: "42", headers: {}, ...extra } as KafkaMessage;
 }
 
+const JSON_STRINGS = { payload: "json", keyHeaders: "string" } as const;
+
 describe("record codec", () => {
   it("decodes a JSON record into msg properties with a settlement handle", () => {
-    const { msg, error } = decodeRecord("in", 2, record(Buffer.from('{"features":[1,2]}'), { headers: { trace: Buffer.from("abc") } }), "json", "node-1/x");
+    const { msg, error } = decodeRecord("in", 2, record(Buffer.from('{"features":[1,2]}'), { headers: { trace: Buffer.from("abc") } }), JSON_STRINGS, "node-1/x");
     assert.equal(error, undefined);
     assert.deepEqual(msg.payload, { features: [1, 2] });
     assert.equal(msg.key, "k1");
@@ -21,14 +24,22 @@ describe("record codec", () => {
   });
 
   it("keeps the original text and reports an error for a record that is not JSON", () => {
-    const { msg, error } = decodeRecord("in", 0, record(Buffer.from("{not json")), "json", "s");
+    const { msg, error } = decodeRecord("in", 0, record(Buffer.from("{not json")), JSON_STRINGS, "s");
     assert.equal(msg.payload, "{not json");
     assert.match(error?.message ?? "", /JSON/);
   });
 
   it("leaves text records as strings and null values as null", () => {
-    assert.equal(decodeRecord("in", 0, record(Buffer.from("[1]")), "text", "s").msg.payload, "[1]");
-    assert.equal(decodeRecord("in", 0, record(null), "json", "s").msg.payload, null);
+    assert.equal(decodeRecord("in", 0, record(Buffer.from("[1]")), { payload: "text", keyHeaders: "string" }, "s").msg.payload, "[1]");
+    assert.equal(decodeRecord("in", 0, record(null), JSON_STRINGS, "s").msg.payload, null);
+  });
+
+  it("gives values, keys and headers as Buffers, byte for byte, when asked", () => {
+    const bytes = Buffer.from([0, 255, 128, 10]);
+    const { msg } = decodeRecord("in", 0, record(bytes, { key: Buffer.from([1, 2]), headers: { h: Buffer.from([3]) } }), { payload: "buffer", keyHeaders: "buffer" }, "s");
+    assert.deepEqual(msg.payload, bytes);
+    assert.deepEqual(msg.key, Buffer.from([1, 2]));
+    assert.deepEqual(msg.headers, { h: Buffer.from([3]) });
   });
 
   it("encodes objects as JSON, strings as text, Buffers as bytes and null as a tombstone", () => {
@@ -43,5 +54,14 @@ describe("record codec", () => {
     const message = encodeMessage({ payload: [1], key: 17, headers: { a: "x", b: 2, skip: undefined } });
     assert.equal(message.key, "17");
     assert.deepEqual(message.headers, { a: "x", b: "2" });
+  });
+});
+
+describe("parseTopics", () => {
+  it("reads one topic, a comma-separated list, or a regular expression between slashes", () => {
+    assert.deepEqual(parseTopics("orders"), ["orders"]);
+    assert.deepEqual(parseTopics("orders, refunds"), ["orders", "refunds"]);
+    const [pattern] = parseTopics("/^sensor-.*/");
+    assert.ok(pattern instanceof RegExp && pattern.test("sensor-7") && !pattern.test("orders"));
   });
 });

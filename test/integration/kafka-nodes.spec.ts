@@ -1,0 +1,87 @@
+import * as assert from "node:assert/strict";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../support/node-red-helper";
+import { consume, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
+import { waitFor } from "../support/python";
+
+interface Delivered {
+  key: Buffer | string | null;
+  payload: unknown;
+  topic: string;
+  delivery?: { topic: string; partition: number; offset: string };
+}
+
+function broker() {
+  return { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "kafka-nodes-test" };
+}
+
+/** kafka-in and kafka-out on the real broker. */
+describe("kafka-in and kafka-out (real broker)", function () {
+  this.timeout(120_000);
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it("carries binary values, keys, headers and tombstones byte for byte, gzip-compressed, and reports where each was written", async () => {
+    const input = uniqueName("bytes-in");
+    const output = uniqueName("bytes-out");
+    await createTopic(input, 1);
+    await createTopic(output, 3);
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
+    await produce(input, [
+      { key: Buffer.from([0, 1, 2]), value: everyByte, headers: { blob: Buffer.from([255, 0]) } },
+      { key: "deleted", value: null },
+      { key: "text", value: "é plain" },
+    ]);
+    await helper.load(
+      [kafkaBroker, kafkaIn, kafkaOut, catchNode],
+      [
+        { id: "f1", type: "tab" },
+        broker(),
+        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("bytes"), fromBeginning: true, payloadFormat: "buffer", keyHeaderFormat: "buffer", wires: [["out"]] },
+        { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", compression: "gzip", metadata: true, wires: [["delivered"]] },
+        { id: "delivered", type: "helper", z: "f1" },
+      ],
+    );
+    const delivered: Delivered[] = [];
+    helper.getNode("delivered").on("input", (msg: Delivered) => delivered.push(msg));
+    const records = await consume(output, 3, 60_000);
+    await waitFor(() => delivered.length === 3, 10_000, "three delivery reports");
+
+    const byKey = new Map(records.map((record) => [record.key?.toString("hex"), record]));
+    const binary = byKey.get("000102");
+    assert.ok(binary?.value?.equals(everyByte), "all 256 byte values survive");
+    assert.deepEqual(binary?.headers?.blob, Buffer.from([255, 0]));
+    assert.equal(byKey.get(Buffer.from("deleted").toString("hex"))?.value, null, "a tombstone stays a tombstone");
+    assert.equal(byKey.get(Buffer.from("text").toString("hex"))?.value?.toString("utf8"), "é plain");
+
+    for (const msg of delivered) {
+      const written = records.find((record) => String(record.offset) === msg.delivery?.offset && record.key?.equals(Buffer.from(msg.key as Buffer)));
+      assert.ok(written, `the record reported at offset ${msg.delivery?.offset} of partition ${msg.delivery?.partition} has the msg's key`);
+      assert.equal(msg.delivery?.topic, output);
+    }
+  });
+
+  it("subscribes by regular expression and by a list of topics", async () => {
+    const prefix = uniqueName("re");
+    const topics = [`${prefix}-a`, `${prefix}-b`];
+    await Promise.all(topics.map((topic) => createTopic(topic, 1)));
+    await Promise.all(topics.map((topic) => produce(topic, [{ value: JSON.stringify({ from: topic }) }])));
+    for (const setting of [`/^${prefix}-.*$/`, topics.join(", ")]) {
+      await helper.load(
+        [kafkaBroker, kafkaIn, catchNode],
+        [
+          { id: "f1", type: "tab" },
+          broker(),
+          { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: setting, groupId: uniqueName("re-group"), fromBeginning: true, payloadFormat: "json", wires: [["got"]] },
+          { id: "got", type: "helper", z: "f1" },
+        ],
+      );
+      const received: Delivered[] = [];
+      helper.getNode("got").on("input", (msg: Delivered) => received.push(msg));
+      await waitFor(() => received.length === 2, 60_000, `records from both topics with "${setting}"`);
+      assert.deepEqual(received.map((msg) => msg.topic).sort(), topics);
+      assert.deepEqual(received.map((msg) => (msg.payload as { from: string }).from).sort(), topics);
+      await helper.unload();
+    }
+  });
+});
