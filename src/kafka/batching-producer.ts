@@ -76,15 +76,20 @@ export class BatchingProducer {
   }
 }
 
-/** Offsets: messages of one partition are written in order from that partition's base offset. */
+/**
+ * Offsets: messages of one partition are written in order from that partition's base
+ * offset. Without an acknowledgement (acks none) the broker tells none: "-1".
+ */
 function placeEach(batch: Pending[], written: RecordMetadata[]): Delivery[] {
   const next = new Map<string, bigint>();
-  for (const record of written) next.set(`${record.partition}/${record.topicName}`, BigInt(record.baseOffset ?? "0"));
+  for (const record of written) {
+    if (record.baseOffset !== undefined) next.set(`${record.partition}/${record.topicName}`, BigInt(record.baseOffset));
+  }
   return batch.map(({ topic, message }) => {
     const key = `${message.partition}/${topic}`;
-    const offset = next.get(key) ?? -1n;
-    next.set(key, offset + 1n);
-    return { topic, partition: message.partition as number, offset: offset.toString() };
+    const offset = next.get(key);
+    if (offset !== undefined) next.set(key, offset + 1n);
+    return { topic, partition: message.partition as number, offset: offset === undefined ? "-1" : offset.toString() };
   });
 }
 
