@@ -89,7 +89,12 @@ export class KafkaConnection {
 
   async releaseProducer(): Promise<void> {
     this.producerUsers = Math.max(0, this.producerUsers - 1);
-    if (this.producerUsers > 0 || !this.connectedProducer) return;
+    if (this.producerUsers === 0) await this.close();
+  }
+
+  /** Disconnects the shared producer, if it is connected (a dead-letter write may connect it too). */
+  async close(): Promise<void> {
+    if (!this.connectedProducer) return;
     const producer = this.connectedProducer;
     this.connectedProducer = undefined;
     await producer.then((connected) => connected.disconnect()).catch((error: Error) => this.log("warn", error.message));

@@ -32,6 +32,9 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
       users.delete(user.id);
       return this.connection.releaseProducer();
     };
+    this.on("close", (_removed: boolean, done: () => void) => {
+      this.connection.close().finally(done);
+    });
   }
   RED.nodes.registerType("kafka-broker", KafkaBroker);
 };
