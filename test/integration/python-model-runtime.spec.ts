@@ -46,19 +46,21 @@ function send(count: number, payload: (index: number) => unknown): void {
   for (let index = 0; index < count; index++) helper.getNode("model").receive({ payload: payload(index), seq: index });
 }
 
-/** Trains a small scikit-learn classifier on iris with string labels and saves it with joblib. */
-function trainSklearnModel(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-model-")), "iris_logreg.joblib");
-  const script = [
-    "import sys, joblib",
-    "from sklearn.datasets import load_iris",
-    "from sklearn.linear_model import LogisticRegression",
-    "iris = load_iris()",
-    "labels = iris.target_names[iris.target]",
-    "joblib.dump(LogisticRegression(max_iter=1000).fit(iris.data, labels), sys.argv[1])",
-  ].join("\n");
+/** Fits a scikit-learn estimator on iris (`fit` is Python with `iris` in scope) and saves it with joblib. */
+function saveSklearnModel(name: string, imports: string, fit: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-model-")), `${name}.joblib`);
+  const script = ["import sys, joblib", "from sklearn.datasets import load_iris", imports, "iris = load_iris()", `joblib.dump(${fit}, sys.argv[1])`].join("\n");
   execFileSync(PYTHON, ["-c", script, file]);
   return file;
+}
+
+/** A classifier with the species names as labels. */
+function trainSklearnModel(): string {
+  return saveSklearnModel(
+    "iris_logreg",
+    "from sklearn.linear_model import LogisticRegression",
+    "LogisticRegression(max_iter=1000).fit(iris.data, iris.target_names[iris.target])",
+  );
 }
 
 /** The python-model runtime's capabilities, each against a real Python. */
@@ -158,15 +160,7 @@ describe("python-model runtime (real Python)", function () {
     });
 
     it("gives a regression model's prediction as a plain number", async () => {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-regression-")), "petal_width.joblib");
-      const script = [
-        "import sys, joblib",
-        "from sklearn.datasets import load_iris",
-        "from sklearn.linear_model import LinearRegression",
-        "iris = load_iris()",
-        "joblib.dump(LinearRegression().fit(iris.data[:, :3], iris.data[:, 3]), sys.argv[1])",
-      ].join("\n");
-      execFileSync(PYTHON, ["-c", script, file]);
+      const file = saveSklearnModel("petal_width", "from sklearn.linear_model import LinearRegression", "LinearRegression().fit(iris.data[:, :3], iris.data[:, 3])");
       await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: file }));
       await ready();
       const seen = record();
