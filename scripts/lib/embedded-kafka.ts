@@ -13,15 +13,33 @@ import { spawnTied, type TiedProcess } from "./tied-process";
  */
 export interface EmbeddedKafka {
   brokers: string;
+  /** The secured listeners' bootstrap addresses, when asked for. */
+  secure?: { tls: string; saslTls: string };
   dataDir: string;
   stop(): Promise<void>;
 }
+
+/**
+ * Two more listeners, for testing client security: TLS requiring a client
+ * certificate, and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) over TLS.
+ */
+export interface SecureListeners {
+  /** PEM file with the broker's private key (PKCS#8, unencrypted) and its certificate chain. */
+  keyAndCertificatePem: string;
+  /** PEM file with the CA that signs client certificates. */
+  trustedCaPem: string;
+  /** Users known to every SASL mechanism. */
+  users: { name: string; password: string }[];
+}
+
+const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"];
 
 export interface EmbeddedKafkaOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port: number;
   controllerPort: number;
+  secure?: SecureListeners;
   startTimeoutMs?: number;
 }
 
@@ -36,14 +54,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function serverProperties(dataDir: string, port: number, controllerPort: number): string {
+interface SecurePorts {
+  tls: number;
+  saslTls: number;
+}
+
+function serverProperties(dataDir: string, port: number, controllerPort: number, secure?: SecureListeners, ports?: SecurePorts): string {
+  const listeners = [`PLAINTEXT://127.0.0.1:${port}`];
+  if (ports) listeners.push(`SSL://127.0.0.1:${ports.tls}`, `SASL_SSL://127.0.0.1:${ports.saslTls}`);
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(",")}`,
+    `advertised.listeners=${listeners.join(",")}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `log.dirs=${path.join(dataDir, "logs")}`,
@@ -57,8 +82,31 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
     "share.coordinator.state.topic.replication.factor=1",
     "share.coordinator.state.topic.min.isr=1",
     "group.initial.rebalance.delay.ms=0",
+    ...(secure ? securityProperties(secure) : []),
     "",
   ].join("\n");
+}
+
+function securityProperties(secure: SecureListeners): string[] {
+  const plainUsers = secure.users.map((user) => `user_${user.name}="${user.password}"`).join(" ");
+  return [
+    "ssl.keystore.type=PEM",
+    `ssl.keystore.location=${secure.keyAndCertificatePem}`,
+    "ssl.truststore.type=PEM",
+    `ssl.truststore.location=${secure.trustedCaPem}`,
+    "listener.name.ssl.ssl.client.auth=required",
+    `sasl.enabled.mechanisms=PLAIN,${SCRAM_MECHANISMS.join(",")}`,
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    ...SCRAM_MECHANISMS.map(
+      (mechanism) => `listener.name.sasl_ssl.${mechanism.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    ),
+  ];
+}
+
+/** KRaft keeps SCRAM credentials in its metadata log: they are written when the storage is formatted. */
+function scramArguments(secure: SecureListeners | undefined): string[] {
+  if (!secure) return [];
+  return secure.users.flatMap((user) => SCRAM_MECHANISMS.flatMap((mechanism) => ["--add-scram", `${mechanism}=[name=${user.name},password=${user.password}]`]));
 }
 
 function java(args: string[], logFile: string): TiedProcess {
@@ -82,10 +130,11 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   fs.mkdirSync(dataDir, { recursive: true });
   const properties = path.join(dataDir, "server.properties");
   const logFile = path.join(dataDir, "broker.log");
-  fs.writeFileSync(properties, serverProperties(dataDir, port, controllerPort));
+  const securePorts = options.secure ? { tls: await freePort(), saslTls: await freePort() } : undefined;
+  fs.writeFileSync(properties, serverProperties(dataDir, port, controllerPort, options.secure, securePorts));
   if (!fs.existsSync(path.join(dataDir, "logs", "meta.properties"))) {
     const clusterId = crypto.randomBytes(16).toString("base64url");
-    await runToEnd(["kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", properties], logFile);
+    await runToEnd(["kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", properties, ...scramArguments(options.secure)], logFile);
   }
 
   const broker = java(["kafka.Kafka", properties], logFile);
@@ -99,7 +148,8 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
     await stop();
     throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${tail(logFile, 30)}`);
   }
-  return { brokers, dataDir, stop };
+  const secure = securePorts && { tls: `127.0.0.1:${securePorts.tls}`, saslTls: `127.0.0.1:${securePorts.saslTls}` };
+  return { brokers, secure, dataDir, stop };
 }
 
 async function waitUntilReady(brokers: string, exited: () => boolean, timeoutMs: number): Promise<void> {
