@@ -1,3 +1,4 @@
+import type { SecurityOptions } from "./security";
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionMetadata, type Producer } from "kafkajs";
 
 /**
@@ -7,6 +8,8 @@ import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry
 export interface BrokerSettings {
   brokers: string[];
   clientId: string;
+  /** TLS and SASL; a plain connection without. */
+  security?: SecurityOptions;
 }
 
 export type LogLevel = "warn" | "info" | "debug";
@@ -19,15 +22,23 @@ export function parseBrokerList(list: string): string[] {
     .filter(Boolean);
 }
 
-function toLogger(log: Logger): () => (entry: LogEntry) => void {
+function toLogger(log: Logger, problem: (error: string) => void): () => (entry: LogEntry) => void {
   return () =>
     ({ level, log: entry }) => {
       const text = `${entry.message}${entry.error ? `: ${entry.error}` : ""}`;
-      // kafkajs logs at ERROR what it then retries; failures that stick reach the nodes as errors
+      // kafkajs logs at ERROR what it then retries (a refused connection, a certificate
+      // that fails verification); failures that stick reach the nodes as errors
+      if (level === logLevel.ERROR) problem(rootCause(entry.message));
       if (level <= logLevel.WARN) log("warn", text);
       else if (level === logLevel.INFO) log("info", text);
       else log("debug", text);
     };
+}
+
+/** kafkajs prefixes causes ("Failed to connect to seed broker, ...: Connection error: <cause>"): the cause is last. */
+function rootCause(message: string): string {
+  const parts = message.split(": ");
+  return parts[parts.length - 1] || message;
 }
 
 export type ConnectionState = "connecting" | "connected" | "disconnected";
@@ -44,6 +55,7 @@ export class KafkaConnection {
   producerState: ConnectionState | undefined;
   private producerUsers = 0;
   private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
+  private readonly problemListeners = new Set<(error: string) => void>();
 
   constructor(
     readonly settings: BrokerSettings,
@@ -53,10 +65,20 @@ export class KafkaConnection {
     this.kafka = new Kafka({
       clientId: settings.clientId,
       brokers: settings.brokers,
+      ...settings.security,
       logLevel: logLevel.WARN,
-      logCreator: toLogger(log),
+      logCreator: toLogger(log, (error) => this.problemListeners.forEach((listener) => listener(error))),
       retry: { initialRetryTime: 300, retries: 8 },
     });
+  }
+
+  /**
+   * Calls back with each error the client retries (while it connects, or reconnects),
+   * so that a node can say why it is still connecting. Returns the unsubscribe function.
+   */
+  onRetriedError(listener: (error: string) => void): () => void {
+    this.problemListeners.add(listener);
+    return () => this.problemListeners.delete(listener);
   }
 
   private setProducerState(state: ConnectionState): void {

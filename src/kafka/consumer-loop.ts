@@ -25,9 +25,17 @@ export interface ConsumerLoopOptions {
 
 export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
 
+export interface StateDetail {
+  unsettled?: number;
+  /** A failure the node should report. */
+  error?: Error;
+  /** Why the consumer is still connecting: an error the client retries. */
+  reason?: string;
+}
+
 export interface ConsumerLoopEvents {
   onRecord: (msg: RecordMessage, error?: RecordDecodeError) => void;
-  onState: (state: ConsumerState, detail?: { unsettled?: number; error?: Error }) => void;
+  onState: (state: ConsumerState, detail?: StateDetail) => void;
 }
 
 /**
@@ -48,6 +56,7 @@ export class ConsumerLoop {
   /** Topics of the partitions the group gave this consumer, updated at each rebalance. */
   private assignedTopics: string[] = [];
   private stopping = false;
+  private joined = false;
 
   constructor(
     connection: KafkaConnection,
@@ -59,6 +68,7 @@ export class ConsumerLoop {
     const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
     this.consumer.on(CONNECT, () => this.events.onState("connecting"));
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
       const assigned = payload.memberAssignment;
       this.assignedTopics = Object.keys(assigned);
       const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
@@ -69,10 +79,19 @@ export class ConsumerLoop {
     this.consumer.on(CRASH, ({ payload }) => {
       if (this.stopping) return;
       // kafkajs restarts by itself after a retriable error (a coordinator still loading, a broker restart)
+      this.joined = false;
       this.events.onState(payload.restart ? "connecting" : "error", { error: payload.error });
     });
     this.consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
-    this.unregister = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
+    const settlerRegistration = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
+    // until it has joined its group, a retried error tells why the consumer is still connecting
+    const retriedErrors = connection.onRetriedError((error) => {
+      if (!this.joined) this.events.onState("connecting", { reason: error });
+    });
+    this.unregister = () => {
+      settlerRegistration();
+      retriedErrors();
+    };
   }
 
   get unsettled(): number {

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI } from "node-red";
 import { KafkaConnection, parseBrokerList, type ConnectionState } from "../kafka/connection";
-import type { KafkaBrokerDef, KafkaBrokerNode } from "./node-config";
+import { securityOptions, type SecurityOptions } from "../kafka/security";
+import type { KafkaBrokerCredentials, KafkaBrokerDef, KafkaBrokerNode } from "./node-config";
 import { showStatus } from "./status";
 
 export = function registerKafkaBroker(RED: NodeAPI): void {
@@ -8,14 +9,21 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const users = new Map<string, Node>();
     const brokers = parseBrokerList(config.brokers ?? "");
-    if (brokers.length === 0) this.error(RED._("kafka-broker.errors.no-brokers"));
+    if (brokers.length === 0) this.configError = RED._("kafka-broker.errors.no-brokers");
+    let security: SecurityOptions | undefined;
+    try {
+      security = brokerSecurity(config, this.credentials ?? {});
+    } catch (error) {
+      this.configError = RED._("kafka-broker.errors.security", { error: (error as Error).message });
+    }
+    if (this.configError) this.error(this.configError);
     const show = (user: Node, state: ConnectionState): void => {
       const look = state === "connected" ? "ok" : state === "connecting" ? "busy" : "off";
       showStatus(user, look, RED._(`kafka-broker.status.${state}`));
     };
     const tell = (state: ConnectionState): void => users.forEach((user) => show(user, state));
     this.connection = new KafkaConnection(
-      { brokers, clientId: config.clientId || "node-red" },
+      { brokers, clientId: config.clientId || "node-red", security },
       (level, text) => {
         if (level === "warn") this.warn(text);
         else if (level === "info") this.log(text);
@@ -36,5 +44,28 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
       this.connection.close().finally(done);
     });
   }
-  RED.nodes.registerType("kafka-broker", KafkaBroker);
+  RED.nodes.registerType<KafkaBrokerNode, KafkaBrokerDef, unknown, KafkaBrokerCredentials>("kafka-broker", KafkaBroker, {
+    credentials: {
+      username: { type: "text" },
+      password: { type: "password" },
+      tlsCa: { type: "text" },
+      tlsCert: { type: "text" },
+      tlsKey: { type: "password" },
+      tlsPassphrase: { type: "password" },
+    },
+  });
 };
+
+function brokerSecurity(config: KafkaBrokerDef, credentials: KafkaBrokerCredentials): SecurityOptions {
+  return securityOptions({
+    tls: Boolean(config.tls),
+    tlsVerify: config.tlsVerify !== false,
+    ca: { pasted: credentials.tlsCa, file: config.tlsCaFile },
+    cert: { pasted: credentials.tlsCert, file: config.tlsCertFile },
+    key: { pasted: credentials.tlsKey, file: config.tlsKeyFile },
+    passphrase: credentials.tlsPassphrase,
+    sasl: config.saslMechanism || "none",
+    username: credentials.username,
+    password: credentials.password,
+  });
+}

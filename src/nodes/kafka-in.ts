@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Node, NodeAPI } from "node-red";
-import { ConsumerLoop, type ConsumerState } from "../kafka/consumer-loop";
+import { ConsumerLoop, type ConsumerState, type StateDetail } from "../kafka/consumer-loop";
 import { settleMessage } from "../kafka/settlement";
 import { parseTopics } from "../kafka/topics";
 import { numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
-import { showStatus } from "./status";
+import { shortReason, showStatus } from "./status";
 
 const RETRY_START_MS = 5000;
 const COMMIT_INTERVAL_MS = 200;
@@ -14,14 +14,14 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
     const topic = (config.topic ?? "").trim();
-    if (!broker || !topic) {
-      const problem = broker ? "no-topic" : "no-broker";
-      showStatus(this, "error", RED._(`kafka-in.errors.${problem}`));
-      this.error(RED._(`kafka-in.errors.${problem}`));
+    const problem = !broker ? RED._("kafka-in.errors.no-broker") : (broker.configError ?? (topic ? undefined : RED._("kafka-in.errors.no-topic")));
+    if (!broker || problem) {
+      showStatus(this, "error", problem ?? "");
+      this.error(problem);
       return;
     }
 
-    const showState = (state: ConsumerState, detail?: { unsettled?: number; error?: Error }): void => {
+    const showState = (state: ConsumerState, detail?: StateDetail): void => {
       if (detail?.error && state !== "error") this.warn(detail.error.message);
       switch (state) {
         case "connected":
@@ -29,11 +29,12 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         case "paused":
           return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.unsettled ?? 0 }));
         case "connecting":
+          if (detail?.reason) return showStatus(this, "busy", RED._("kafka-in.status.retrying", { error: shortReason(detail.reason) }));
           return showStatus(this, "busy", RED._("kafka-in.status.connecting"));
         case "disconnected":
           return showStatus(this, "off", RED._("kafka-in.status.disconnected"));
         case "error":
-          showStatus(this, "error", RED._("kafka-in.status.error"));
+          showStatus(this, "error", RED._("kafka-in.status.error", { error: shortReason(detail?.error) }));
           if (detail?.error) this.error(RED._("kafka-in.errors.consumer", { error: detail.error.message }));
       }
     };

@@ -4,7 +4,7 @@ import { BatchingProducer, type ProduceOptions } from "../kafka/batching-produce
 import { encodeMessage } from "../kafka/record-codec";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
-import { showStatus } from "./status";
+import { shortReason, showStatus } from "./status";
 
 const ACKS: Record<AcksSetting, ProduceOptions["acks"]> = { all: -1, leader: 1, none: 0 };
 
@@ -12,9 +12,10 @@ export = function registerKafkaOut(RED: NodeAPI): void {
   function KafkaOut(this: Node, config: KafkaOutDef): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
-    if (!broker) {
-      showStatus(this, "error", RED._("kafka-out.errors.no-broker"));
-      this.error(RED._("kafka-out.errors.no-broker"));
+    const problem = broker ? broker.configError : RED._("kafka-out.errors.no-broker");
+    if (!broker || problem) {
+      showStatus(this, "error", problem ?? "");
+      this.error(problem);
       return;
     }
     const configuredTopic = (config.topic ?? "").trim();
@@ -27,7 +28,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     );
     // connect at deploy, so that status tells at once whether the broker is reachable
     connection.producer().catch((error: Error) => {
-      showStatus(this, "error", RED._("kafka-out.status.error"));
+      showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(error) }));
       this.warn(RED._("kafka-out.errors.produce", { error: error.message }));
     });
 

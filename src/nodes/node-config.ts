@@ -1,6 +1,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { KafkaConnection } from "../kafka/connection";
 import type { DeliveryMode } from "../kafka/consumer-loop";
+import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
 import type { ModelKind } from "../python/protocol";
 
@@ -9,11 +10,32 @@ import type { ModelKind } from "../python/protocol";
 export interface KafkaBrokerDef extends NodeDef {
   brokers: string;
   clientId: string;
+  tls: boolean;
+  /** Verify the broker's certificate; on unless turned off (absent in flows made before it existed). */
+  tlsVerify?: boolean;
+  /** Paths of PEM files, used when nothing is pasted in the matching credential. */
+  tlsCaFile: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  saslMechanism: SaslMechanism;
+}
+
+/** Secrets, kept by Node-RED as credentials: never in an exported flow. */
+export interface KafkaBrokerCredentials {
+  username?: string;
+  password?: string;
+  /** PEM texts pasted in the dialog. */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPassphrase?: string;
 }
 
 /** What kafka-in and kafka-out see of their kafka-broker config node. */
-export interface KafkaBrokerNode extends Node {
+export interface KafkaBrokerNode extends Node<KafkaBrokerCredentials> {
   connection: KafkaConnection;
+  /** Why the configuration cannot work (for example an unreadable certificate file); nodes using it do not start. */
+  configError?: string;
   /**
    * A node that produces registers: it is shown the shared producer's state, and the
    * producer disconnects when the last registered node deregisters.

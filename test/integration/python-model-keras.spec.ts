@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, pythonModel } from "../support/node-red-helper";
+import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
 import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 interface Scored {
@@ -34,8 +34,7 @@ function collect<T>(nodeId: string, count: number, timeoutMs = 60_000): Promise<
 }
 
 async function statusText(nodeId: string, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
-  await waitFor(() => pattern.test(node.status.lastCall?.args[0].text ?? ""), timeoutMs, `status matching ${pattern}`);
+  await waitFor(() => pattern.test(statusOf(nodeId)), timeoutMs, `status matching ${pattern}`);
 }
 
 /** python-model with the real Keras demo model in a real Python process. */

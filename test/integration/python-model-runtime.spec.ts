@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { catchNode, helper, pythonModel } from "../support/node-red-helper";
+import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
 import { IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 interface Out {
@@ -31,11 +31,6 @@ function record(): { outputs: Out[]; errors: Out[] } {
   helper.getNode("out").on("input", (msg: Out) => seen.outputs.push(msg));
   helper.getNode("errors").on("input", (msg: Out) => seen.errors.push(msg));
   return seen;
-}
-
-function statusOf(nodeId: string): string {
-  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
-  return node.status.lastCall?.args[0].text ?? "";
 }
 
 async function ready(): Promise<void> {

@@ -42,3 +42,9 @@ export const kafkaIn = withMessages(kafkaInModule);
 export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
 export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode];
+
+/** The text of a node's latest status (the helper records every status call). */
+export function statusOf(nodeId: string): string {
+  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
+  return node.status.lastCall?.args[0].text ?? "";
+}
