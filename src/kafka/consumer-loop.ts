@@ -16,7 +16,10 @@ export interface ConsumerLoopOptions {
   fromBeginning: boolean;
   formats: DecodeFormats;
   deliveryMode: DeliveryMode;
-  /** Unsettled records beyond which fetching pauses. */
+  /**
+   * Records read and not yet committed (unsettled, or settled and waiting for the next
+   * commit) beyond which fetching pauses: it bounds memory and the duplicates after a crash.
+   */
   maxUnsettled: number;
   commitIntervalMs: number;
   /** Where failed records go; blank for none. */
@@ -26,7 +29,8 @@ export interface ConsumerLoopOptions {
 export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
 
 export interface StateDetail {
-  unsettled?: number;
+  /** Records read and not yet committed. */
+  inFlight?: number;
   /** A failure the node should report. */
   error?: Error;
   /** Why the consumer is still connecting: an error the client retries. */
@@ -41,7 +45,9 @@ export interface ConsumerLoopEvents {
 /**
  * Reads records, emits one msg each, and (in at-least-once mode) commits each
  * partition only up to its highest contiguous settled offset. At most maxUnsettled
- * records are in flight: beyond that fetching pauses until half of them are settled.
+ * records are read and not yet committed: at that count fetching pauses until half of
+ * them are committed. Commits run every commitIntervalMs, and sooner when settled
+ * records pile up, so that the bound does not throttle a fast flow.
  */
 export class ConsumerLoop {
   private readonly tracker = new OffsetTracker();
@@ -53,6 +59,7 @@ export class ConsumerLoop {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private paused = false;
+  private commitQueued = false;
   /** Topics of the partitions the group gave this consumer, updated at each rebalance. */
   private assignedTopics: string[] = [];
   private stopping = false;
@@ -74,7 +81,7 @@ export class ConsumerLoop {
       const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
       this.tracker.forget(owned);
       for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
-      this.events.onState(this.paused ? "paused" : "connected", { unsettled: this.tracker.unsettled });
+      this.events.onState(this.paused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
     });
     this.consumer.on(CRASH, ({ payload }) => {
       if (this.stopping) return;
@@ -94,10 +101,6 @@ export class ConsumerLoop {
     };
   }
 
-  get unsettled(): number {
-    return this.tracker.unsettled;
-  }
-
   async start(): Promise<void> {
     this.events.onState("connecting");
     await this.consumer.connect();
@@ -110,7 +113,7 @@ export class ConsumerLoop {
         if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
         const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
         this.events.onRecord(msg, error);
-        if (this.tracker.unsettled >= this.options.maxUnsettled) this.pause();
+        if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) this.pause();
       },
     });
     if (!autoCommit) this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
@@ -128,34 +131,46 @@ export class ConsumerLoop {
   private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
     const key = recordKey(handle.topic, handle.partition, handle.offset);
     const original = this.originals.get(key);
-    if (outcome === "produced" || !this.deadLetters || !original) {
+    if (outcome === "processed" || !this.deadLetters || !original) {
       if (outcome !== "undelivered") this.markSettled(handle, key);
       return;
     }
     this.deadLetters.write(original.message, handle, failure).then(
       () => this.markSettled(handle, key),
       // left unsettled, so it is not committed: read again after a restart or rebalance
-      (error: Error) => this.events.onState(this.paused ? "paused" : "connected", { error, unsettled: this.tracker.unsettled }),
+      (error: Error) => this.events.onState(this.paused ? "paused" : "connected", { error, inFlight: this.tracker.uncommitted }),
     );
   }
 
   private markSettled(handle: SettlementHandle, key: string): void {
     this.originals.delete(key);
     if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
-    if (this.paused && this.tracker.unsettled <= this.options.maxUnsettled / 2) this.resume();
+    if (this.paused || this.tracker.settledUncommitted >= this.options.maxUnsettled / 2) this.commitSoon();
+  }
+
+  private get atLeastOnce(): boolean {
+    return this.options.deliveryMode === "at-least-once";
+  }
+
+  /** One commit queued behind the running one serves every settle that asks meanwhile. */
+  private commitSoon(): void {
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    void this.commit();
   }
 
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
     this.consumer.pause(this.subscribedTopics());
-    this.events.onState("paused", { unsettled: this.tracker.unsettled });
+    this.events.onState("paused", { inFlight: this.tracker.uncommitted });
+    this.commitSoon();
   }
 
   private resume(): void {
     this.paused = false;
     this.consumer.resume(this.subscribedTopics());
-    this.events.onState("connected", { unsettled: this.tracker.unsettled });
+    this.events.onState("connected", { inFlight: this.tracker.uncommitted });
   }
 
   /** The topics this consumer reads (a regular expression stands for the topics it matched). */
@@ -169,14 +184,16 @@ export class ConsumerLoop {
   private commit(): Promise<void> {
     if (this.options.deliveryMode === "auto-commit") return this.committing;
     this.committing = this.committing.then(async () => {
+      this.commitQueued = false;
       const points = this.tracker.pendingCommits();
       if (points.length === 0) return;
       try {
         await this.consumer.commitOffsets(points);
         this.tracker.markCommitted(points);
+        if (this.paused && this.tracker.uncommitted <= this.options.maxUnsettled / 2) this.resume();
       } catch (error) {
         // not fatal: the next tick retries, and a record that is not committed is only read again
-        this.events.onState(this.paused ? "paused" : "connected", { error: error as Error, unsettled: this.tracker.unsettled });
+        this.events.onState(this.paused ? "paused" : "connected", { error: error as Error, inFlight: this.tracker.uncommitted });
       }
     });
     return this.committing;

@@ -13,6 +13,8 @@ export interface CommitPoint {
 class PartitionTrack {
   /** Offsets emitted and not yet settled, in emission (= offset) order. */
   readonly unsettled = new Set<bigint>();
+  /** Offsets settled but not yet covered by a commit: after a crash they would be read again too. */
+  settledUncommitted: bigint[] = [];
   /** Next offset to commit; undefined until something can be committed. */
   committable: bigint | undefined;
   committed: bigint | undefined;
@@ -25,9 +27,23 @@ class PartitionTrack {
 export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionTrack>();
   private unsettledTotal = 0;
+  private settledUncommittedTotal = 0;
 
   get unsettled(): number {
     return this.unsettledTotal;
+  }
+
+  /**
+   * Records emitted and not yet committed, settled or not: what a crash now would
+   * make the consumer read again, so at most this many duplicates.
+   */
+  get uncommitted(): number {
+    return this.unsettledTotal + this.settledUncommittedTotal;
+  }
+
+  /** Settled records waiting for a commit. */
+  get settledUncommitted(): number {
+    return this.settledUncommittedTotal;
   }
 
   /** Returns false when the record is already being processed (fetched again). */
@@ -45,8 +61,11 @@ export class OffsetTracker {
   /** Returns false when the record was not tracked (already settled, or from an older assignment). */
   settle(topic: string, partition: number, offset: string): boolean {
     const track = this.partitions.get(key(topic, partition));
-    if (!track || !track.unsettled.delete(BigInt(offset))) return false;
+    const value = BigInt(offset);
+    if (!track || !track.unsettled.delete(value)) return false;
     this.unsettledTotal--;
+    track.settledUncommitted.push(value);
+    this.settledUncommittedTotal++;
     // a Set iterates in insertion order, so its first element is the lowest unsettled offset
     const first = track.unsettled.values().next();
     const point = first.done ? track.end : first.value;
@@ -69,7 +88,12 @@ export class OffsetTracker {
   markCommitted(points: CommitPoint[]): void {
     for (const point of points) {
       const track = this.partitions.get(key(point.topic, point.partition));
-      if (track) track.committed = BigInt(point.offset);
+      if (!track) continue;
+      const committed = BigInt(point.offset);
+      track.committed = committed;
+      const still = track.settledUncommitted.filter((offset) => offset >= committed);
+      this.settledUncommittedTotal -= track.settledUncommitted.length - still.length;
+      track.settledUncommitted = still;
     }
   }
 
@@ -79,6 +103,7 @@ export class OffsetTracker {
       const [topic, partition] = splitKey(id);
       if (keep(topic, partition)) continue;
       this.unsettledTotal -= track.unsettled.size;
+      this.settledUncommittedTotal -= track.settledUncommitted.length;
       this.partitions.delete(id);
     }
   }

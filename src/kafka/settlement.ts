@@ -13,13 +13,13 @@ export interface SettlementHandle {
 
 /**
  * What happened to the record:
- * - produced: a kafka-out wrote its result;
+ * - processed: a kafka-out wrote its result, or a kafka-commit node declared it done;
  * - failed: it failed and was reported to Catch; it goes to the dead-letter topic when
  *   kafka-in has one, and is settled either way;
  * - undelivered: a kafka-out could not write its result; it goes to the dead-letter
  *   topic when there is one, else stays unsettled, to be read again.
  */
-export type SettleOutcome = "produced" | "failed" | "undelivered";
+export type SettleOutcome = "processed" | "failed" | "undelivered";
 
 /** Why a record failed, for the dead-letter headers. */
 export interface Failure {
@@ -46,8 +46,13 @@ export function settlementHandle(msg: unknown): SettlementHandle | undefined {
   return handle as SettlementHandle;
 }
 
-/** Settles the record a msg came from, if it came from a kafka-in that is still running. */
-export function settleMessage(msg: unknown, outcome: SettleOutcome, failure?: Failure): void {
+/**
+ * Settles the record a msg came from, if it came from a kafka-in that is still running.
+ * Returns false when the msg carries no record (it did not come from a kafka-in).
+ */
+export function settleMessage(msg: unknown, outcome: SettleOutcome, failure?: Failure): boolean {
   const handle = settlementHandle(msg);
-  if (handle) settlers.get(handle.source)?.(handle, outcome, failure);
+  if (!handle) return false;
+  settlers.get(handle.source)?.(handle, outcome, failure);
+  return true;
 }

@@ -27,7 +27,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         case "connected":
           return showStatus(this, "ok", RED._("kafka-in.status.connected"));
         case "paused":
-          return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.unsettled ?? 0 }));
+          return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.inFlight ?? 0 }));
         case "connecting":
           if (detail?.reason) return showStatus(this, "busy", RED._("kafka-in.status.retrying", { error: shortReason(detail.reason) }));
           return showStatus(this, "busy", RED._("kafka-in.status.connecting"));

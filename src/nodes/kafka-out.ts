@@ -45,7 +45,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       }
       producer.send(topic, encodeMessage(msg as { payload?: unknown; key?: unknown; headers?: unknown })).then(
         (delivery) => {
-          settleMessage(msg, "produced");
+          settleMessage(msg, "processed");
           if (delivery) send(Object.assign(msg, { delivery }));
           done();
         },

@@ -32,10 +32,10 @@ describe("the package in a real Node-RED runtime", function () {
     await nodeRed?.stop();
   });
 
-  it("registers the four node types in one module without errors", async () => {
+  it("registers the five node types in one module without errors", async () => {
     const response = await fetch(`${nodeRed.url}/nodes`, { headers: { Accept: "application/json" } });
     const sets = ((await response.json()) as NodeSet[]).filter((set) => set.module === PACKAGE_NAME);
-    assert.deepEqual(sets.flatMap((set) => set.types).sort(), ["kafka-broker", "kafka-in", "kafka-out", "python-model"]);
+    assert.deepEqual(sets.flatMap((set) => set.types).sort(), ["kafka-broker", "kafka-commit", "kafka-in", "kafka-out", "python-model"]);
     for (const set of sets) {
       assert.equal(set.enabled, true);
       assert.equal(set.err, undefined, `${set.types.join()}: ${set.err}`);
@@ -45,7 +45,7 @@ describe("the package in a real Node-RED runtime", function () {
   it("gives the editor one palette category, an icon, an edit dialog and help for each node", async () => {
     const response = await fetch(`${nodeRed.url}/nodes`, { headers: { Accept: "text/html", "Accept-Language": "en-US" } });
     const html = await response.text();
-    for (const type of ["kafka-broker", "kafka-in", "kafka-out", "python-model"]) {
+    for (const type of ["kafka-broker", "kafka-commit", "kafka-in", "kafka-out", "python-model"]) {
       const definition = html.split("<script").find((script) => script.includes("registerType") && script.includes(`"${type}"`));
       assert.ok(definition, `${type} is registered in the editor`);
       const category = /category:\s*["']([^"']+)["']/.exec(definition)?.[1];

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { NodeAPI } from "node-red";
 import helper from "node-red-node-test-helper";
 import kafkaBrokerModule = require("../../src/nodes/kafka-broker");
+import kafkaCommitModule = require("../../src/nodes/kafka-commit");
 import kafkaInModule = require("../../src/nodes/kafka-in");
 import kafkaOutModule = require("../../src/nodes/kafka-out");
 import pythonModelModule = require("../../src/nodes/python-model");
@@ -38,10 +39,11 @@ export function withMessages(nodeModule: NodeModule): NodeModule {
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS file inside node-red
 export const catchNode = require("@node-red/nodes/core/common/25-catch.js") as NodeModule;
 export const kafkaBroker = withMessages(kafkaBrokerModule);
+export const kafkaCommit = withMessages(kafkaCommitModule);
 export const kafkaIn = withMessages(kafkaInModule);
 export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
-export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode];
+export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, catchNode];
 
 /** The text of a node's latest status (the helper records every status call). */
 export function statusOf(nodeId: string): string {

@@ -38,7 +38,7 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(send.callCount, 1);
     assert.equal(send.firstCall.args[0], "scored");
     assert.deepEqual(send.firstCall.args[1], { value: '{"label":"setosa"}', key: "k", headers: { h: "v" } });
-    assert.deepEqual(settled, [[handle, "produced"]]);
+    assert.deepEqual(settled, [[handle, "processed"]]);
   });
 
   it("uses msg.topic when no topic is configured", async () => {

@@ -64,4 +64,25 @@ describe("OffsetTracker", () => {
     assert.equal(tracker.unsettled, 1);
     assert.equal(tracker.settle("t", 0, "1"), false);
   });
+
+  it("counts a settled record as uncommitted until a commit covers it (what a crash would read again)", () => {
+    const tracker = new OffsetTracker();
+    for (const offset of ["5", "6", "7"]) tracker.track("t", 0, offset);
+    tracker.settle("t", 0, "5");
+    tracker.settle("t", 0, "7");
+    assert.deepEqual([tracker.unsettled, tracker.settledUncommitted, tracker.uncommitted], [1, 2, 3]);
+    tracker.markCommitted(tracker.pendingCommits()); // commits up to 6: offset 7 is past the unsettled 6
+    assert.deepEqual([tracker.unsettled, tracker.settledUncommitted, tracker.uncommitted], [1, 1, 2]);
+    tracker.settle("t", 0, "6");
+    tracker.markCommitted(tracker.pendingCommits());
+    assert.equal(tracker.uncommitted, 0);
+  });
+
+  it("forgets the settled records of a revoked partition too", () => {
+    const tracker = new OffsetTracker();
+    tracker.track("t", 0, "1");
+    tracker.settle("t", 0, "1");
+    tracker.forget(() => false);
+    assert.equal(tracker.uncommitted, 0);
+  });
 });
