@@ -41,6 +41,8 @@ function rootCause(message: string): string {
   return parts[parts.length - 1] || message;
 }
 
+export type ProducerKind = "plain" | "idempotent";
+
 export type ConnectionState = "connecting" | "connected" | "disconnected";
 
 /**
@@ -50,7 +52,8 @@ export type ConnectionState = "connecting" | "connected" | "disconnected";
  */
 export class KafkaConnection {
   readonly kafka: Kafka;
-  private connectedProducer: Promise<Producer> | undefined;
+  /** The shared producers: a plain one and an idempotent one, each made when first asked for. */
+  private readonly connectedProducers = new Map<ProducerKind, Promise<Producer>>();
   /** The shared producer's last known state; undefined until a node first produces. */
   producerState: ConnectionState | undefined;
   private producerUsers = 0;
@@ -91,22 +94,32 @@ export class KafkaConnection {
     this.producerUsers++;
   }
 
-  /** The shared producer, connected on first use and again after a failed connect. */
-  producer(): Promise<Producer> {
-    if (!this.connectedProducer) {
-      const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+  /**
+   * A shared producer, connected on first use and again after a failed connect. The
+   * idempotent one has the broker drop duplicates of its own retries (it writes with
+   * acks=all and one request in flight per broker, as idempotence requires).
+   */
+  producer(kind: ProducerKind = "plain"): Promise<Producer> {
+    let connected = this.connectedProducers.get(kind);
+    if (!connected) {
+      const producer = this.kafka.producer({
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        ...(kind === "idempotent" ? { idempotent: true, maxInFlightRequests: 1 } : {}),
+      });
       producer.on(producer.events.CONNECT, () => this.setProducerState("connected"));
       producer.on(producer.events.DISCONNECT, () => this.setProducerState("disconnected"));
       this.setProducerState("connecting");
-      this.connectedProducer = producer.connect().then(
+      connected = producer.connect().then(
         () => producer,
         (error: Error) => {
-          this.connectedProducer = undefined;
+          this.connectedProducers.delete(kind);
           throw error;
         },
       );
+      this.connectedProducers.set(kind, connected);
     }
-    return this.connectedProducer;
+    return connected;
   }
 
   async releaseProducer(): Promise<void> {
@@ -114,12 +127,11 @@ export class KafkaConnection {
     if (this.producerUsers === 0) await this.close();
   }
 
-  /** Disconnects the shared producer, if it is connected (a dead-letter write may connect it too). */
+  /** Disconnects the shared producers that are connected (a dead-letter write may connect one too). */
   async close(): Promise<void> {
-    if (!this.connectedProducer) return;
-    const producer = this.connectedProducer;
-    this.connectedProducer = undefined;
-    await producer.then((connected) => connected.disconnect()).catch((error: Error) => this.log("warn", error.message));
+    const producers = [...this.connectedProducers.values()];
+    this.connectedProducers.clear();
+    await Promise.all(producers.map((producer) => producer.then((connected) => connected.disconnect()).catch((error: Error) => this.log("warn", error.message))));
   }
 
   /** A topic's partitions, read once per topic (a new topic is created by the first write to it). */

@@ -82,8 +82,51 @@ export function encodeValue(payload: unknown): Buffer | string | null {
   return JSON.stringify(payload);
 }
 
-export function encodeMessage(msg: { payload?: unknown; key?: unknown; headers?: unknown }): Message {
+/** A msg property that cannot become part of a record; the message names it. */
+export class RecordEncodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordEncodeError";
+  }
+}
+
+/** Which record fields come from the msg besides payload, key and headers. */
+export interface EncodeFields {
+  /** msg.partition: a whole number from 0. */
+  partition?: boolean;
+  /** msg.timestamp: milliseconds since the epoch, a Date, or a date string. */
+  timestamp?: boolean;
+}
+
+export interface OutgoingMessage {
+  payload?: unknown;
+  key?: unknown;
+  headers?: unknown;
+  partition?: unknown;
+  timestamp?: unknown;
+}
+
+function partitionOf(value: unknown): number {
+  const partition = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof partition !== "number" || !Number.isInteger(partition) || partition < 0) {
+    throw new RecordEncodeError(`msg.partition must be a whole number from 0, not ${JSON.stringify(value)}`);
+  }
+  return partition;
+}
+
+function timestampOf(value: unknown): string {
+  const time = value instanceof Date ? value.getTime() : typeof value === "string" && !/^\d+$/.test(value) ? Date.parse(value) : Number(value);
+  if (value === null || value === "" || !Number.isFinite(time) || time < 0) {
+    throw new RecordEncodeError(`msg.timestamp must be milliseconds since 1970, a Date or a date string, not ${JSON.stringify(value)}`);
+  }
+  return String(Math.trunc(time));
+}
+
+/** Builds a record from a msg; throws RecordEncodeError for a partition or timestamp it cannot use. */
+export function encodeMessage(msg: OutgoingMessage, fields: EncodeFields = {}): Message {
   const message: Message = { value: encodeValue(msg.payload) };
+  if (fields.partition && msg.partition !== undefined) message.partition = partitionOf(msg.partition);
+  if (fields.timestamp && msg.timestamp !== undefined) message.timestamp = timestampOf(msg.timestamp);
   if (msg.key !== undefined && msg.key !== null) {
     message.key = Buffer.isBuffer(msg.key) ? msg.key : String(msg.key);
   }

@@ -1,10 +1,14 @@
-import { CompressionTypes } from "kafkajs";
+import { CompressionTypes, type Message } from "kafkajs";
+import type { ProducerKind } from "../kafka/connection";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
-import { BatchingProducer, type ProduceOptions } from "../kafka/batching-producer";
-import { encodeMessage } from "../kafka/record-codec";
+import { BatchingProducer, type Delivery, type ProduceOptions } from "../kafka/batching-producer";
+import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
 import { shortReason, showStatus } from "./status";
+
+/** msg.partition names a partition the topic does not have: writing it again would fail again. */
+class MissingPartitionError extends Error {}
 
 const ACKS: Record<AcksSetting, ProduceOptions["acks"]> = { all: -1, leader: 1, none: 0 };
 
@@ -21,41 +25,75 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     const configuredTopic = (config.topic ?? "").trim();
     const connection = broker.connection;
     broker.register(this);
+    const kind: ProducerKind = config.idempotent ? "idempotent" : "plain";
     const producer = new BatchingProducer(
-      () => connection.producer(),
-      { acks: ACKS[config.acks] ?? -1, compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None },
+      () => connection.producer(kind),
+      {
+        // idempotence needs every in-sync replica to acknowledge
+        acks: config.idempotent ? -1 : (ACKS[config.acks] ?? -1),
+        compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
+      },
       config.metadata ? (topic) => connection.partitionsOf(topic) : undefined,
     );
+    const fields = { partition: Boolean(config.partitionFromMsg), timestamp: Boolean(config.timestampFromMsg) };
     // connect at deploy, so that status tells at once whether the broker is reachable
-    connection.producer().catch((error: Error) => {
+    connection.producer(kind).catch((error: Error) => {
       showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(error) }));
       this.warn(RED._("kafka-out.errors.produce", { error: error.message }));
     });
 
+    /** A msg that can never be written: reported to Catch, and its record settled as failed (dead letters, if any). */
+    const reject = (msg: NodeMessageInFlow, error: Error, done: (error: Error) => void): void => {
+      settleMessage(msg, "failed", { error: error.message, node: this.id });
+      done(error);
+    };
+
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const topic = configuredTopic || (typeof msg.topic === "string" ? msg.topic : "");
       if (!topic) {
-        done(new Error(RED._("kafka-out.errors.no-topic")));
+        reject(msg, new Error(RED._("kafka-out.errors.no-topic")), done);
         return;
       }
       if (!configuredTopic && topic === settlementHandle(msg)?.topic) {
         // msg.topic was set by kafka-in: writing there would feed the flow its own output
-        done(new Error(RED._("kafka-out.errors.source-topic", { topic })));
+        reject(msg, new Error(RED._("kafka-out.errors.source-topic", { topic })), done);
         return;
       }
-      producer.send(topic, encodeMessage(msg as { payload?: unknown; key?: unknown; headers?: unknown })).then(
+      let record: Message;
+      try {
+        record = encodeMessage(msg as OutgoingMessage, fields);
+      } catch (error) {
+        reject(msg, error as Error, done);
+        return;
+      }
+      write(topic, record).then(
         (delivery) => {
           settleMessage(msg, "processed");
           if (delivery) send(Object.assign(msg, { delivery }));
           done();
         },
         (error: Error) => {
+          if (error instanceof MissingPartitionError) {
+            reject(msg, error, done);
+            return;
+          }
           const failure = new Error(RED._("kafka-out.errors.produce", { error: error.message }));
           settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
           done(failure);
         },
       );
     });
+
+    /** A partition from the msg is checked first: one the topic lacks would fail the whole batch. */
+    const write = async (topic: string, record: Message): Promise<Delivery | undefined> => {
+      if (record.partition !== undefined) {
+        const partitions = await connection.partitionsOf(topic);
+        if (record.partition >= partitions.length) {
+          throw new MissingPartitionError(RED._("kafka-out.errors.no-partition", { partition: record.partition, topic, count: partitions.length }));
+        }
+      }
+      return producer.send(topic, record);
+    };
 
     this.on("close", (_removed: boolean, done: () => void) => {
       broker.deregister(this).finally(done);

@@ -66,6 +66,12 @@ export interface KafkaOutDef extends NodeDef {
   compression: "none" | "gzip";
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */
   metadata: boolean;
+  /** Takes the record's partition from msg.partition (else the key's hash picks it). */
+  partitionFromMsg: boolean;
+  /** Takes the record's timestamp from msg.timestamp (else the time of writing). */
+  timestampFromMsg: boolean;
+  /** Writes with an idempotent producer (forces acks all). */
+  idempotent: boolean;
 }
 
 export type OutputShape = "auto" | "raw" | "value" | "label";

@@ -84,4 +84,39 @@ describe("kafka-in and kafka-out (real broker)", function () {
       await helper.unload();
     }
   });
+
+  it("takes partition and timestamp from the msg when asked, with an idempotent producer, and reports a partition the topic lacks", async () => {
+    const output = uniqueName("placed-out");
+    await createTopic(output, 3);
+    await helper.load(
+      [kafkaBroker, kafkaOut, catchNode],
+      [
+        { id: "f1", type: "tab" },
+        broker(),
+        { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "leader", idempotent: true, partitionFromMsg: true, timestampFromMsg: true, wires: [] },
+        { id: "errors", type: "catch", z: "f1", scope: null, wires: [["caught"]] },
+        { id: "caught", type: "helper", z: "f1" },
+      ],
+    );
+    const caught: { key: string; error: { message: string } }[] = [];
+    helper.getNode("caught").on("input", (msg: { key: string; error: { message: string } }) => caught.push(msg));
+    const out = helper.getNode("out");
+    out.receive({ payload: "on two", key: "placed", partition: 2, timestamp: 1_700_000_000_123 });
+    out.receive({ payload: "dated", key: "dated", partition: "1", timestamp: new Date("2024-02-29T12:00:00Z") });
+    out.receive({ payload: "nowhere", key: "nowhere", partition: 7 });
+    out.receive({ payload: "bad time", key: "bad-time", timestamp: "not a date" });
+
+    const records = await consume(output, 2, 60_000);
+    const placed = records.find((record) => String(record.key) === "placed");
+    assert.equal(placed?.partition, 2);
+    assert.equal(placed?.timestamp, "1700000000123");
+    const dated = records.find((record) => String(record.key) === "dated");
+    assert.equal(dated?.partition, 1);
+    assert.equal(dated?.timestamp, String(Date.parse("2024-02-29T12:00:00Z")));
+
+    await waitFor(() => caught.length === 2, 10_000, "two errors in Catch");
+    const byKey = new Map(caught.map((msg) => [msg.key, msg.error.message]));
+    assert.match(byKey.get("nowhere") ?? "", new RegExp(`msg.partition is 7 but topic ${output} has only 3 partitions$`));
+    assert.match(byKey.get("bad-time") ?? "", /msg.timestamp must be milliseconds since 1970, a Date or a date string, not "not a date"/);
+  });
 });

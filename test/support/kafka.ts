@@ -39,18 +39,21 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
   }
 }
 
+/** A record as read, with the partition it was read from. */
+export type ReadRecord = KafkaMessage & { partition: number };
+
 /** Reads a topic from the beginning until `enough` says so; fails after timeoutMs. */
-async function readUntil(topic: string, enough: (received: KafkaMessage[]) => boolean, timeoutMs: number, what: string): Promise<KafkaMessage[]> {
+async function readUntil(topic: string, enough: (received: ReadRecord[]) => boolean, timeoutMs: number, what: string): Promise<ReadRecord[]> {
   const consumer = client().consumer({ groupId: uniqueName("test-reader") });
-  const received: KafkaMessage[] = [];
+  const received: ReadRecord[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${what} did not arrive on ${topic} (${received.length} records read)`)), timeoutMs);
       void consumer.run({
-        eachMessage: async ({ message }) => {
-          received.push(message);
+        eachMessage: async ({ message, partition }) => {
+          received.push({ ...message, partition });
           if (enough(received)) {
             clearTimeout(timer);
             resolve();
@@ -64,7 +67,7 @@ async function readUntil(topic: string, enough: (received: KafkaMessage[]) => bo
   return received;
 }
 
-export function consume(topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+export function consume(topic: string, count: number, timeoutMs = 60_000): Promise<ReadRecord[]> {
   return readUntil(topic, (received) => received.length >= count, timeoutMs, `${count} records`);
 }
 

@@ -48,12 +48,16 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(send.firstCall.args[0], "from-msg");
   });
 
-  it("refuses to write a record back to the topic it was read from", async () => {
+  it("refuses to write a record back to the topic it was read from, and settles it as failed", async () => {
+    const outcomes: string[] = [];
+    const unregister = registerSettler("s", (_handle, outcome) => outcomes.push(outcome));
     await helper.load([kafkaBroker, kafkaOut, catchNode], flow(""));
     const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
     helper.getNode("out").receive({ payload: 1, topic: "in", kafka: { source: "s", topic: "in", partition: 0, offset: "3" } });
     assert.match((await caught).error.message, /Refusing to write the record back to its source topic in/);
+    unregister();
     assert.equal(send.callCount, 0);
+    assert.deepEqual(outcomes, ["failed"], "a msg that can never be written does not hold back its partition's commits");
   });
 
   it("sends a msg with no topic anywhere to Catch", async () => {

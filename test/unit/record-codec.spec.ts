@@ -64,4 +64,16 @@ describe("parseTopics", () => {
     const [pattern] = parseTopics("/^sensor-.*/");
     assert.ok(pattern instanceof RegExp && pattern.test("sensor-7") && !pattern.test("orders"));
   });
+
+  it("takes partition and timestamp from the msg only when asked, and names a value it cannot use", () => {
+    const msg = { payload: "x", partition: 2, timestamp: 1_700_000_000_000 };
+    assert.deepEqual(encodeMessage(msg), { value: "x" });
+    assert.deepEqual(encodeMessage(msg, { partition: true, timestamp: true }), { value: "x", partition: 2, timestamp: "1700000000000" });
+    assert.equal(encodeMessage({ timestamp: new Date(5) }, { timestamp: true }).timestamp, "5");
+    assert.equal(encodeMessage({ timestamp: "1970-01-01T00:00:01Z" }, { timestamp: true }).timestamp, "1000");
+    assert.equal(encodeMessage({ partition: "3" }, { partition: true }).partition, 3);
+    assert.throws(() => encodeMessage({ partition: 1.5 }, { partition: true }), { name: "RecordEncodeError", message: "msg.partition must be a whole number from 0, not 1.5" });
+    assert.throws(() => encodeMessage({ partition: -1 }, { partition: true }), /not -1/);
+    assert.throws(() => encodeMessage({ timestamp: "soon" }, { timestamp: true }), /msg.timestamp must be milliseconds since 1970, a Date or a date string, not "soon"/);
+  });
 });
