@@ -88,6 +88,14 @@ describe("back-pressure from a slow model (real broker, real Python)", function 
     assert.ok(run.pauses > 0, "kafka-in paused: the bound, not the end of the topic, held it back");
     assert.ok(run.maxInFlight <= MAX_UNSETTLED, `${run.maxInFlight} records in flight at once, more than max unsettled ${MAX_UNSETTLED}`);
   });
+
+  it("holds the same bound when one fetch brings records of several partitions", async () => {
+    // kafkajs hands over the first record of every partition's batch of a fetch, paused or not
+    const run = await runSlowPipeline(4, RECORDS, MAX_UNSETTLED);
+    assert.deepEqual(run.errors, []);
+    assert.equal(run.written, RECORDS, "every record was written");
+    assert.ok(run.maxInFlight <= MAX_UNSETTLED, `${run.maxInFlight} records in flight at once, more than max unsettled ${MAX_UNSETTLED}`);
+  });
 });
 
 /** `count` records of about 1 KB each, keyed from `first` on. */
