@@ -1,10 +1,12 @@
 import { installKafka } from "./lib/install-kafka";
+import { installKcat } from "./lib/install-kcat";
 import { installPython } from "./lib/install-python";
 
 /** Everything the demo and the tests need beyond npm packages; fast when already done. */
 export async function setup(): Promise<void> {
   await installKafka();
   await installPython();
+  await installKcat();
 }
 
 export async function main(): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel, type KafkaMessage, type Message } from "kafkajs";
+import { AssignerProtocol, Kafka, logLevel, type KafkaMessage, type Message } from "kafkajs";
 
 /**
  * The broker for integration tests: the embedded one `npm test` starts, or any
@@ -85,6 +85,52 @@ export async function committedOffset(groupId: string, topic: string): Promise<s
   try {
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return entry.partitions.find((partition) => partition.partition === 0)?.offset ?? "-1";
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Each member of a consumer group, by client id, with the partitions of `topic` it was assigned. */
+export interface GroupMember {
+  clientId: string;
+  partitions: number[];
+}
+
+export async function groupMembers(groupId: string, topic: string): Promise<{ state: string; members: GroupMember[] }> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    const members = group.members.map((member) => {
+      // empty while the member is between a rebalance's join and sync
+      const decoded = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+      return { clientId: member.clientId, partitions: [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b) };
+    });
+    return { state: group.state, members };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Per partition, the offset the next record will get (the high watermark). */
+export async function endOffsets(topic: string): Promise<Map<number, string>> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, high]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Per partition, the committed offset of a group ("-1" where none). */
+export async function committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(entry.partitions.map(({ partition, offset }) => [partition, offset]));
   } finally {
     await admin.disconnect();
   }
