@@ -109,6 +109,12 @@ export class ConsumerLoop {
     await this.consumer.run({
       autoCommit,
       eachMessage: async ({ topic, partition, message }) => {
+        if (this.paused) {
+          // kafkajs hands over the first record of each partition's batch in a fetch even
+          // after pause(); seeking back makes it read again after resume, not skipped
+          this.consumer.seek({ topic, partition, offset: message.offset });
+          return;
+        }
         if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
         if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
         const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
