@@ -5,6 +5,9 @@ import { OffsetTracker } from "./offset-tracker";
 import { decodeRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
 import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
 
+const FIRST_RESTART_DELAY_MS = 5000;
+const MAX_RESTART_DELAY_MS = 60_000;
+
 export type DeliveryMode = "at-least-once" | "auto-commit";
 
 export interface ConsumerLoopOptions {
@@ -51,7 +54,9 @@ export interface ConsumerLoopEvents {
  */
 export class ConsumerLoop {
   private readonly tracker = new OffsetTracker();
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = FIRST_RESTART_DELAY_MS;
   private readonly unregister: () => void;
   private readonly deadLetters: DeadLetterWriter | undefined;
   /** The records in flight as read, kept (only with a dead-letter topic) to be written there byte for byte. */
@@ -66,30 +71,11 @@ export class ConsumerLoop {
   private joined = false;
 
   constructor(
-    connection: KafkaConnection,
+    private readonly connection: KafkaConnection,
     private readonly options: ConsumerLoopOptions,
     private readonly events: ConsumerLoopEvents,
   ) {
-    this.consumer = connection.createConsumer(options.groupId);
     this.deadLetters = options.deadLetterTopic ? new DeadLetterWriter(connection, options.deadLetterTopic) : undefined;
-    const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
-    this.consumer.on(CONNECT, () => this.events.onState("connecting"));
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.joined = true;
-      const assigned = payload.memberAssignment;
-      this.assignedTopics = Object.keys(assigned);
-      const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
-      this.tracker.forget(owned);
-      for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
-      this.events.onState(this.paused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
-    });
-    this.consumer.on(CRASH, ({ payload }) => {
-      if (this.stopping) return;
-      // kafkajs restarts by itself after a retriable error (a coordinator still loading, a broker restart)
-      this.joined = false;
-      this.events.onState(payload.restart ? "connecting" : "error", { error: payload.error });
-    });
-    this.consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
     const settlerRegistration = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
     // until it has joined its group, a retried error tells why the consumer is still connecting
     const retriedErrors = connection.onRetriedError((error) => {
@@ -101,18 +87,78 @@ export class ConsumerLoop {
     };
   }
 
-  async start(): Promise<void> {
+  /** A kafkajs consumer wired to this loop; a new one after a crash kafkajs does not recover from. */
+  private createConsumer(): Consumer {
+    const consumer = this.connection.createConsumer(this.options.groupId);
+    const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = consumer.events;
+    consumer.on(CONNECT, () => this.events.onState("connecting"));
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+      const assigned = payload.memberAssignment;
+      this.assignedTopics = Object.keys(assigned);
+      const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
+      this.tracker.forget(owned);
+      for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
+      this.events.onState(this.paused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
+    });
+    consumer.on(CRASH, ({ payload }) => {
+      if (this.stopping) return;
+      this.joined = false;
+      // kafkajs restarts by itself after a retriable error (a coordinator still loading, a
+      // broker restart); after any other it has left the group for good, so this loop restarts
+      if (payload.restart) {
+        this.events.onState("connecting", { error: payload.error });
+        return;
+      }
+      this.events.onState("error", { error: payload.error });
+      this.restartLater();
+    });
+    consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
+    return consumer;
+  }
+
+  /**
+   * Starts reading. A failure to start, or a crash kafkajs gives up on, is reported
+   * through onState and retried with a growing delay until stop().
+   */
+  start(): void {
+    this.run().catch((error: Error) => {
+      if (this.stopping) return;
+      this.events.onState("error", { error });
+      this.restartLater();
+    });
+  }
+
+  private restartLater(): void {
+    if (this.stopping) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, delay * 2);
+    // what the crashed consumer read but did not commit is read again by the next one
+    const crashed = this.consumer;
+    this.consumer = undefined;
+    this.tracker.forget(() => false);
+    this.originals.clear();
+    this.paused = false;
+    this.restartTimer = setTimeout(() => {
+      void (crashed?.disconnect() ?? Promise.resolve()).catch(() => undefined).then(() => this.start());
+    }, delay);
+  }
+
+  private async run(): Promise<void> {
     this.events.onState("connecting");
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    const consumer = this.createConsumer();
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     const autoCommit = this.options.deliveryMode === "auto-commit";
-    await this.consumer.run({
+    await consumer.run({
       autoCommit,
       eachMessage: async ({ topic, partition, message }) => {
         if (this.paused) {
           // kafkajs hands over the first record of each partition's batch in a fetch even
           // after pause(); seeking back makes it read again after resume, not skipped
-          this.consumer.seek({ topic, partition, offset: message.offset });
+          consumer.seek({ topic, partition, offset: message.offset });
           return;
         }
         if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
@@ -122,16 +168,17 @@ export class ConsumerLoop {
         if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) this.pause();
       },
     });
-    if (!autoCommit) this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
+    if (!autoCommit && !this.commitTimer) this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
   }
 
   /** Commits what is settled, then leaves the group. Unsettled records will be read again. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.commitTimer);
+    clearTimeout(this.restartTimer);
     this.unregister();
     await this.commit();
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
   }
 
   private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
@@ -168,14 +215,14 @@ export class ConsumerLoop {
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.consumer.pause(this.subscribedTopics());
+    this.consumer?.pause(this.subscribedTopics());
     this.events.onState("paused", { inFlight: this.tracker.uncommitted });
     this.commitSoon();
   }
 
   private resume(): void {
     this.paused = false;
-    this.consumer.resume(this.subscribedTopics());
+    this.consumer?.resume(this.subscribedTopics());
     this.events.onState("connected", { inFlight: this.tracker.uncommitted });
   }
 
@@ -192,9 +239,10 @@ export class ConsumerLoop {
     this.committing = this.committing.then(async () => {
       this.commitQueued = false;
       const points = this.tracker.pendingCommits();
-      if (points.length === 0) return;
+      const consumer = this.consumer;
+      if (points.length === 0 || !consumer) return;
       try {
-        await this.consumer.commitOffsets(points);
+        await consumer.commitOffsets(points);
         this.tracker.markCommitted(points);
         if (this.paused && this.tracker.uncommitted <= this.options.maxUnsettled / 2) this.resume();
       } catch (error) {

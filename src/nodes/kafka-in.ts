@@ -6,7 +6,6 @@ import { parseTopics } from "../kafka/topics";
 import { numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
 import { shortReason, showStatus } from "./status";
 
-const RETRY_START_MS = 5000;
 const COMMIT_INTERVAL_MS = 200;
 
 export = function registerKafkaIn(RED: NodeAPI): void {
@@ -71,20 +70,10 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       },
     );
 
-    let closed = false;
-    let retryTimer: NodeJS.Timeout | undefined;
-    const start = (): void => {
-      loop.start().catch((error: Error) => {
-        if (closed) return;
-        showState("error", { error });
-        retryTimer = setTimeout(start, RETRY_START_MS);
-      });
-    };
-    start();
+    // a failure to start or a crash is shown in status and retried by the loop until close
+    loop.start();
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      closed = true;
-      clearTimeout(retryTimer);
       loop
         .stop()
         .catch((error: Error) => this.warn(error.message))
