@@ -26,12 +26,18 @@ export interface NodeRedOptions {
   env?: NodeJS.ProcessEnv;
   /** Mirror Node-RED's log to this process's stdout. */
   echo?: boolean;
+  /** Protects the editor and admin API with one user (Node-RED's adminAuth, type credentials). */
+  adminUser?: { username: string; passwordHash: string };
 }
 
 const PACKAGE_NAME = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).name as string;
 
-function settingsFile(port: number): string {
+function settingsFile(port: number, adminUser?: NodeRedOptions["adminUser"]): string {
+  const adminAuth = adminUser
+    ? `adminAuth: { type: "credentials", users: [${JSON.stringify({ username: adminUser.username, password: adminUser.passwordHash, permissions: "*" })}] },`
+    : "";
   return `module.exports = {
+  ${adminAuth}
   uiHost: "127.0.0.1",
   uiPort: ${port},
   flowFile: "flows.json",
@@ -55,7 +61,7 @@ export async function startNodeRed(options: NodeRedOptions): Promise<NodeRedProc
   const { userDir, port } = options;
   fs.mkdirSync(userDir, { recursive: true });
   installPackageInto(userDir);
-  fs.writeFileSync(path.join(userDir, "settings.js"), settingsFile(port));
+  fs.writeFileSync(path.join(userDir, "settings.js"), settingsFile(port, options.adminUser));
   if (options.flows) fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(options.flows, null, 2));
   const logFile = path.join(userDir, "node-red.log");
   const log = fs.openSync(logFile, "w");
@@ -100,7 +106,7 @@ export async function startNodeRed(options: NodeRedOptions): Promise<NodeRedProc
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(`${url}/settings`);
-    return response.ok;
+    return response.ok || response.status === 401; // 401: up, with admin auth on
   } catch {
     return false;
   }

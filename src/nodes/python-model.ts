@@ -4,6 +4,7 @@ import { resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
 import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
+import { checkModel } from "../python/model-check";
 import { ModelService } from "../python/model-service";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
@@ -11,6 +12,8 @@ import { showStatus } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
 const MAX_WAITING = 10_000;
+/** Loading TensorFlow and a model takes seconds; a check that takes this long has failed. */
+const CHECK_TIMEOUT_MS = 120_000;
 
 export = function registerPythonModel(RED: NodeAPI): void {
   function PythonModel(this: Node, config: PythonModelDef): void {
@@ -135,6 +138,23 @@ export = function registerPythonModel(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType("python-model", PythonModel);
+
+  // the dialog's "check model": loads the model as the settings in the dialog say, before
+  // deploy; behind the admin auth, with the permission to edit python-model nodes
+  RED.httpAdmin.post("/python-model/check", RED.auth.needsPermission("python-model.write"), (req, res) => {
+    const userDir = RED.settings.userDir as string | undefined;
+    let spec: ModelSpec;
+    try {
+      spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key) => RED._(`python-model.errors.${key}`));
+    } catch (error) {
+      res.json({ ok: false, error: (error as Error).message });
+      return;
+    }
+    checkModel(spec, CHECK_TIMEOUT_MS).then(
+      (info) => res.json({ ok: true, info }),
+      (error: Error) => res.json({ ok: false, error: `${error.name}: ${error.message}` }),
+    );
+  });
 };
 
 function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string) => string): ModelSpec {
