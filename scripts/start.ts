@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { startEmbeddedKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
-import { readExample } from "./lib/example-flows";
+import { exampleTopics, readExample } from "./lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "./lib/node-red-process";
 import { KAFKA_HOME, ROOT, step } from "./lib/project";
 import { setup } from "./setup";
@@ -87,11 +87,10 @@ async function createTopics(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // the demo's input has partitions to share; every topic an example uses exists before its flow starts
+    const others = exampleTopics().filter((topic) => topic !== INPUT_TOPIC);
     await admin.createTopics({
-      topics: [
-        { topic: INPUT_TOPIC, numPartitions: 3 },
-        { topic: OUTPUT_TOPIC, numPartitions: 1 },
-      ],
+      topics: [{ topic: INPUT_TOPIC, numPartitions: 3 }, ...others.map((topic) => ({ topic, numPartitions: 1 }))],
       waitForLeaders: true,
     });
   } finally {

@@ -24,3 +24,23 @@ export function readExample(name: string, brokers?: string): FlowNode[] {
   if (!brokers) return flow;
   return flow.map((node) => (node.type === "kafka-broker" ? { ...node, brokers } : node));
 }
+
+/**
+ * Every topic the examples read or write by name (kafka-in topics and dead-letter
+ * topics, kafka-out topics), so that the demo can create them before the flows start.
+ */
+export function exampleTopics(): string[] {
+  const topics = new Set<string>();
+  for (const name of exampleNames()) {
+    for (const node of readExample(name)) {
+      if (!node.type.startsWith("kafka-")) continue;
+      for (const property of ["topic", "deadLetterTopic"]) {
+        const value = node[property];
+        if (typeof value !== "string") continue;
+        // a regular expression between slashes names no topic; a list names several
+        if (!value.startsWith("/")) value.split(",").forEach((topic) => topic.trim() && topics.add(topic.trim()));
+      }
+    }
+  }
+  return [...topics].sort();
+}

@@ -22,6 +22,12 @@ export function parseBrokerList(list: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * What a broker answers for a moment while it starts, creates a topic or moves a
+ * partition; kafkajs retries and goes on, so these are logged as info, not warnings.
+ */
+const TRANSIENT = /coordinator is (not available|loading)|does not host this topic-partition|leadership election|not the leader for that topic-partition/;
+
 function toLogger(log: Logger, problem: (error: string) => void): () => (entry: LogEntry) => void {
   return () =>
     ({ level, log: entry }) => {
@@ -29,8 +35,8 @@ function toLogger(log: Logger, problem: (error: string) => void): () => (entry: 
       // kafkajs logs at ERROR what it then retries (a refused connection, a certificate
       // that fails verification); failures that stick reach the nodes as errors
       if (level === logLevel.ERROR) problem(rootCause(entry.message));
-      if (level <= logLevel.WARN) log("warn", text);
-      else if (level === logLevel.INFO) log("info", text);
+      if (level <= logLevel.WARN && !TRANSIENT.test(text)) log("warn", text);
+      else if (level <= logLevel.INFO) log("info", text);
       else log("debug", text);
     };
 }

@@ -7,6 +7,9 @@ import { registerSettler, type Failure, type SettleOutcome, type SettlementHandl
 
 const FIRST_RESTART_DELAY_MS = 5000;
 const MAX_RESTART_DELAY_MS = 60_000;
+/** A topic auto-created by the first subscription is unknown for a moment (Kafka 4 answers UNKNOWN_TOPIC_OR_PARTITION). */
+const SUBSCRIBE_ATTEMPTS = 10;
+const SUBSCRIBE_RETRY_MS = 500;
 
 export type DeliveryMode = "at-least-once" | "auto-commit";
 
@@ -130,6 +133,20 @@ export class ConsumerLoop {
     });
   }
 
+  /** Subscribes, waiting a moment for a topic the broker is still creating (on first use). */
+  private async subscribe(consumer: Consumer): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+        return;
+      } catch (error) {
+        if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" || attempt >= SUBSCRIBE_ATTEMPTS || this.stopping) throw error;
+        this.events.onState("connecting", { reason: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS));
+      }
+    }
+  }
+
   private restartLater(): void {
     if (this.stopping) return;
     const delay = this.restartDelayMs;
@@ -150,7 +167,7 @@ export class ConsumerLoop {
     const consumer = this.createConsumer();
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    await this.subscribe(consumer);
     const autoCommit = this.options.deliveryMode === "auto-commit";
     await consumer.run({
       autoCommit,

@@ -71,11 +71,15 @@ export function consume(topic: string, count: number, timeoutMs = 60_000): Promi
   return readUntil(topic, (received) => received.length >= count, timeoutMs, `${count} records`);
 }
 
+/** The first record, from the beginning of the topic, that matches. */
+export async function findMatching(topic: string, matches: (record: ReadRecord) => boolean, timeoutMs = 60_000): Promise<ReadRecord> {
+  const received = await readUntil(topic, (records) => records.some(matches), timeoutMs, "a matching record");
+  return received.find(matches) as ReadRecord;
+}
+
 /** The first record, from the beginning of the topic, whose key matches. */
-export async function findRecord(topic: string, keyMatches: (key: string) => boolean, timeoutMs = 60_000): Promise<KafkaMessage> {
-  const matches = (record: KafkaMessage): boolean => keyMatches(String(record.key));
-  const received = await readUntil(topic, (records) => records.some(matches), timeoutMs, "a record with a matching key");
-  return received.find(matches) as KafkaMessage;
+export function findRecord(topic: string, keyMatches: (key: string) => boolean, timeoutMs = 60_000): Promise<ReadRecord> {
+  return findMatching(topic, (record) => keyMatches(String(record.key)), timeoutMs);
 }
 
 /** The committed offset of a group on partition 0 of a topic ("-1" when none). */
