@@ -12,8 +12,10 @@ export = function registerKafkaIn(RED: NodeAPI): void {
   function KafkaIn(this: Node, config: KafkaInDef): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
-    const topic = (config.topic ?? "").trim();
-    const problem = !broker ? RED._("kafka-in.errors.no-broker") : (broker.configError ?? (topic ? undefined : RED._("kafka-in.errors.no-topic")));
+    // a topic from an environment variable is read once, at deploy
+    const topicSetting: unknown = config.topicType === "env" ? RED.util.evaluateNodeProperty(config.topic, "env", this, {}) : config.topic;
+    const topic = typeof topicSetting === "string" ? topicSetting.trim() : "";
+    const problem = !broker ? RED._("kafka-in.errors.no-broker") : (broker.configError ?? (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
     if (!broker || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);

@@ -23,6 +23,14 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       return;
     }
     const configuredTopic = (config.topic ?? "").trim();
+    const topicType = config.topicType || "str";
+    /** A topic typed into the node; any other comes with the message, and may be the record's own source. */
+    const fixedTopic = topicType === "str" && configuredTopic !== "";
+    const topicOf = (msg: NodeMessageInFlow): string => {
+      if (topicType === "str") return configuredTopic || (typeof msg.topic === "string" ? msg.topic : "");
+      const value: unknown = RED.util.evaluateNodeProperty(configuredTopic, topicType, this, msg);
+      return typeof value === "string" ? value.trim() : "";
+    };
     const connection = broker.connection;
     broker.register(this);
     const kind: ProducerKind = config.idempotent ? "idempotent" : "plain";
@@ -49,12 +57,12 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     };
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const topic = configuredTopic || (typeof msg.topic === "string" ? msg.topic : "");
+      const topic = topicOf(msg);
       if (!topic) {
         reject(msg, new Error(RED._("kafka-out.errors.no-topic")), done);
         return;
       }
-      if (!configuredTopic && topic === settlementHandle(msg)?.topic) {
+      if (!fixedTopic && topic === settlementHandle(msg)?.topic) {
         // msg.topic was set by kafka-in: writing there would feed the flow its own output
         reject(msg, new Error(RED._("kafka-out.errors.source-topic", { topic })), done);
         return;

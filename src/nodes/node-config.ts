@@ -47,6 +47,8 @@ export interface KafkaBrokerNode extends Node<KafkaBrokerCredentials> {
 export interface KafkaInDef extends NodeDef {
   broker: string;
   topic: string;
+  /** "str" (the default) or "env": topic holds an environment variable's name. */
+  topicType?: "str" | "env";
   groupId: string;
   fromBeginning: boolean;
   payloadFormat: PayloadFormat;
@@ -62,6 +64,8 @@ export type AcksSetting = "all" | "leader" | "none";
 export interface KafkaOutDef extends NodeDef {
   broker: string;
   topic: string;
+  /** "str" (the default: blank means msg.topic), or msg, flow, global or env: where to read the topic per message. */
+  topicType?: "str" | "msg" | "flow" | "global" | "env";
   acks: AcksSetting;
   compression: "none" | "gzip";
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */

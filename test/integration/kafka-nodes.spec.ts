@@ -119,4 +119,29 @@ describe("kafka-in and kafka-out (real broker)", function () {
     assert.match(byKey.get("nowhere") ?? "", new RegExp(`msg.partition is 7 but topic ${output} has only 3 partitions$`));
     assert.match(byKey.get("bad-time") ?? "", /msg.timestamp must be milliseconds since 1970, a Date or a date string, not "not a date"/);
   });
+
+  it("reads a topic named by an environment variable and writes to the topic a record header names", async () => {
+    const input = uniqueName("env-in");
+    const output = uniqueName("routed-out");
+    await createTopic(input, 1);
+    await createTopic(output, 1);
+    await produce(input, [{ key: "routed", value: JSON.stringify({ ok: true }), headers: { target: output } }]);
+    process.env.KAFKA_NODES_TEST_INPUT = input;
+    try {
+      await helper.load(
+        [kafkaBroker, kafkaIn, kafkaOut],
+        [
+          { id: "f1", type: "tab" },
+          broker(),
+          { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: "KAFKA_NODES_TEST_INPUT", topicType: "env", groupId: uniqueName("env"), fromBeginning: true, wires: [["out"]] },
+          { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: "headers.target", topicType: "msg", wires: [] },
+        ],
+      );
+      const [record] = await consume(output, 1, 60_000);
+      assert.equal(String(record.key), "routed");
+      assert.deepEqual(JSON.parse(String(record.value)), { ok: true });
+    } finally {
+      delete process.env.KAFKA_NODES_TEST_INPUT;
+    }
+  });
 });

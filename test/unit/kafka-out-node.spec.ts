@@ -48,6 +48,26 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(send.firstCall.args[0], "from-msg");
   });
 
+  it("reads the topic from a msg property or an environment variable when the topic is typed so", async () => {
+    process.env.KAFKA_OUT_TEST_TOPIC = "from-env";
+    const typed = (topic: string, topicType: string) => [
+      { id: "f1", type: "tab" },
+      { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test" },
+      { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic, topicType, acks: "all", wires: [] },
+    ];
+    try {
+      await helper.load([kafkaBroker, kafkaOut], typed("route.target", "msg"));
+      helper.getNode("out").receive({ payload: "x", route: { target: "from-property" } });
+      await helper.unload();
+      await helper.load([kafkaBroker, kafkaOut], typed("KAFKA_OUT_TEST_TOPIC", "env"));
+      helper.getNode("out").receive({ payload: "y" });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(send.getCalls().map((call) => call.args[0]), ["from-property", "from-env"]);
+    } finally {
+      delete process.env.KAFKA_OUT_TEST_TOPIC;
+    }
+  });
+
   it("refuses to write a record back to the topic it was read from, and settles it as failed", async () => {
     const outcomes: string[] = [];
     const unregister = registerSettler("s", (_handle, outcome) => outcomes.push(outcome));
