@@ -2,29 +2,44 @@ import * as os from "node:os";
 import { step } from "./lib/project";
 import { setup } from "./setup";
 import { PYTHON_MODEL_DEFAULTS } from "../src/nodes/node-config";
+import { kafkaPass } from "./bench/kafka-pass";
 import { modelPass } from "./bench/model-pass";
 import { BenchRuntime } from "./bench/node-red-runtime";
 import type { PassResult } from "./bench/report";
 
+const PASSES = { model: modelPass, kafka: kafkaPass };
+type PassName = keyof typeof PASSES;
+
 /**
- * `npm run bench`: the python-model node in a real (embedded) Node-RED runtime on the
- * demo model, against the same rows scored by Python alone and two slower ways of
- * calling Python, all in this one run. Prints a table, then one JSON line.
+ * `npm run bench [-- model | kafka]`: the python-model node in a real (embedded)
+ * Node-RED runtime on the demo model, against Python alone and two slower ways of
+ * calling Python (model pass); then the Kafka nodes and the whole pipeline against a
+ * bare kafkajs client on a broker of their own (kafka pass). Both by default, in this
+ * one run. Prints a table, then one JSON line.
  */
-export async function main(): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  const unknown = args.filter((arg) => !(arg in PASSES));
+  if (unknown.length > 0) {
+    console.error(`usage: npm run bench [-- ${Object.keys(PASSES).join(" | ")}]   (unknown: ${unknown.join(" ")})`);
+    return 2;
+  }
+  const passes = (args.length > 0 ? [...new Set(args)] : Object.keys(PASSES)) as PassName[];
   await setup();
   const backend = process.env.BENCH_BACKEND ?? "tensorflow";
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-  step(`benchmark: Keras iris model, ${backend} backend, in an embedded Node-RED runtime`);
+  // other work on the machine moves every figure: say how busy it was
+  const load = (): string => os.loadavg().map((value) => value.toFixed(1)).join(" ");
+  step(`benchmark (${passes.join(", ")}): Keras iris model, ${backend} backend, in an embedded Node-RED runtime; load average ${load()}`);
   const runtime = await BenchRuntime.start();
-  let pass: PassResult;
+  const done: PassResult[] = [];
   try {
-    pass = await modelPass(runtime, backend, seconds);
+    for (const name of passes) done.push(await PASSES[name](runtime, backend, seconds));
   } finally {
     await runtime.stop();
   }
-  console.log("");
-  for (const [label, value] of pass.table) console.log(`${label.padEnd(44)} ${value}`);
-  console.log(JSON.stringify({ ...pass.results, backend, batch_size: PYTHON_MODEL_DEFAULTS.batchSize, cpus: os.cpus().length }));
+  console.log(`\n[bench] load average at the end ${load()} on ${os.cpus().length} CPUs`);
+  for (const [label, value] of done.flatMap((pass) => pass.table)) console.log(`${label.padEnd(48)} ${value}`);
+  const results = Object.assign({}, ...done.map((pass) => pass.results)) as Record<string, number>;
+  console.log(JSON.stringify({ ...results, backend, batch_size: PYTHON_MODEL_DEFAULTS.batchSize, cpus: os.cpus().length }));
   return 0;
 }
