@@ -15,6 +15,12 @@ export interface OutputTiming {
   ms: number;
 }
 
+export interface LatencySample {
+  /** Date.now() when the record was sent. */
+  sentAt: number;
+  ms: number;
+}
+
 const values = holdoutRows.map((features) => JSON.stringify({ features }));
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -123,10 +129,10 @@ export class KafkaTraffic {
     }
   }
 
-  /** End-to-end latencies in ms of the `count` records on `topic`: broker append time minus send time. */
-  async readLatencies(topic: string, count: number): Promise<number[]> {
+  /** Reads the `count` records on `topic`: when each was sent, and its latency (broker append time minus send time). */
+  async readLatencies(topic: string, count: number): Promise<LatencySample[]> {
     const consumer = this.kafka.consumer({ groupId: this.uniqueName("latency-reader") });
-    const latencies: number[] = [];
+    const latencies: LatencySample[] = [];
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -135,7 +141,8 @@ export class KafkaTraffic {
           .run({
             eachBatch: async ({ batch }) => {
               for (const message of batch.messages) {
-                latencies.push(Number(message.timestamp) - Number(String(message.headers?.[SENT_AT_HEADER])));
+                const sentAt = Number(String(message.headers?.[SENT_AT_HEADER]));
+                latencies.push({ sentAt, ms: Number(message.timestamp) - sentAt });
               }
               if (latencies.length >= count) resolve();
             },
