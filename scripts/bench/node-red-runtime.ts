@@ -51,6 +51,7 @@ export class BenchRuntime {
   private constructor(
     private readonly RED: NodeRedApi,
     private readonly server: http.Server,
+    private readonly userDir: string,
   ) {}
 
   static async start(): Promise<BenchRuntime> {
@@ -62,7 +63,7 @@ export class BenchRuntime {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-red ships no types for its embedding API
     const RED = require("node-red") as NodeRedApi;
     const server = http.createServer();
-    const runtime = new BenchRuntime(RED, server);
+    const runtime = new BenchRuntime(RED, server, userDir);
     Object.assign(globalThis, { pythonModelBench: (channel: SinkChannel, msg: SinkMsg) => runtime.listeners.get(channel)?.(msg) });
     RED.init(server, {
       userDir,
@@ -98,6 +99,7 @@ export class BenchRuntime {
     } finally {
       await this.RED.stop();
       this.server.close();
+      fs.rmSync(this.userDir, { recursive: true, force: true });
     }
   }
 }
