@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Mocha from "mocha";
-import { startEmbeddedKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
+import { startScratchKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
 import { KAFKA_HOME, ROOT, run, step } from "./lib/project";
 import { setup } from "./setup";
 
@@ -27,9 +27,7 @@ export async function main(args: string[]): Promise<number> {
   let kafka: EmbeddedKafka | undefined;
   if (!process.env.TEST_KAFKA_BROKERS && files.some((file) => file.includes(`${path.sep}integration${path.sep}`))) {
     step("starting a Kafka broker for the integration tests");
-    const dataDir = path.join(KAFKA_HOME, `test-${process.pid}`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    kafka = await startEmbeddedKafka({ dataDir, port: 0, controllerPort: 0 });
+    kafka = await startScratchKafka(path.join(KAFKA_HOME, `test-${process.pid}`));
     process.env.TEST_KAFKA_BROKERS = kafka.brokers;
     step(`Kafka broker on ${kafka.brokers}`);
   }
@@ -43,9 +41,6 @@ export async function main(args: string[]): Promise<number> {
     console.log(`\n${stats.passes} passed, ${stats.failures} failed${pending}`);
     return stats.failures > 0 || stats.passes === 0 ? 1 : 0;
   } finally {
-    if (kafka) {
-      await kafka.stop();
-      fs.rmSync(kafka.dataDir, { recursive: true, force: true });
-    }
+    await kafka?.stop();
   }
 }

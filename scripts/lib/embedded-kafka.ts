@@ -152,6 +152,19 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   return { brokers, secure, dataDir, stop };
 }
 
+/** A broker on free ports with a fresh data dir that is deleted when it stops: for tests and benchmarks. */
+export async function startScratchKafka(dataDir: string): Promise<EmbeddedKafka> {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const kafka = await startEmbeddedKafka({ dataDir, port: 0, controllerPort: 0 });
+  return {
+    ...kafka,
+    stop: async () => {
+      await kafka.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function waitUntilReady(brokers: string, exited: () => boolean, timeoutMs: number): Promise<void> {
   const admin = new Kafka({ clientId: "embedded-kafka-probe", brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
   const deadline = Date.now() + timeoutMs;

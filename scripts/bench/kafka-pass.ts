@@ -1,0 +1,184 @@
+import * as path from "node:path";
+import { startScratchKafka } from "../lib/embedded-kafka";
+import { projectPython } from "../lib/install-python";
+import { KAFKA_HOME } from "../lib/project";
+import { parseBrokerList } from "../../src/kafka/connection";
+import { startBareClientPipe } from "./bare-client-pipe";
+import { MODEL } from "./demo-model";
+import { FlowWatch } from "./flow-watch";
+import { KafkaTraffic, PARTITIONS, type OutputTiming } from "./kafka-traffic";
+import type { BenchRuntime } from "./node-red-runtime";
+import { ratio, round, type PassResult } from "./report";
+
+/** Records of the first sizing run; the measured run is sized from the rate to last about BENCH_SECONDS. */
+const PROBE_RECORDS = 20_000;
+/** Bounds a preloaded topic (and the time spent filling it) whatever the sizing run says. */
+const MAX_RECORDS = 1_000_000;
+/** A sizing run shorter than this is too coarse for the output polls to time. */
+const MIN_PROBE_MS = 500;
+const LATENCY_RATE = 1000;
+/** The latency phase feeds this long before it counts: a freshly deployed flow starts with a backlog it catches up on. */
+const LATENCY_WARM_UP_S = 2;
+const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50 };
+
+type FlowPhase = "passthrough" | "e2e";
+
+/**
+ * The Kafka side of the benchmark, on a broker of its own (or KAFKA_BROKERS): a bare
+ * kafkajs pipe as the baseline, kafka-in -> kafka-out, kafka-in -> python-model ->
+ * kafka-out, and that pipeline's latency at a steady rate. Each phase has fresh topics
+ * and a fresh consumer group.
+ */
+export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds: number): Promise<PassResult> {
+  const broker = await benchBroker();
+  console.log(`[bench] Kafka on ${broker.brokers}${broker.owned ? " (a broker of the benchmark's own)" : ""}`);
+  try {
+    const traffic = await KafkaTraffic.connect(parseBrokerList(broker.brokers));
+    const bench = new KafkaBench(runtime, traffic, broker.brokers, backend, seconds);
+    const results: Record<string, number> = {};
+    try {
+      results.bare_client_records_per_s = await bench.measure("bare kafkajs consumer + producer", (count) => bench.timeBarePipe(count));
+      results.passthrough_records_per_s = await bench.measure("kafka-in -> kafka-out", (count) => bench.timeFlow("passthrough", count));
+      results.e2e_records_per_s = await bench.measure("kafka-in -> python-model -> kafka-out", (count) => bench.timeFlow("e2e", count));
+      const latency = await bench.latencyAtRate(LATENCY_RATE);
+      results.e2e_p50_ms = round(latency.p50);
+      results.e2e_p99_ms = round(latency.p99);
+    } finally {
+      // the flow's consumers must leave before the broker goes, or they retry against nothing
+      await runtime.deploy([]);
+      await traffic.close(!broker.owned);
+    }
+    return { results, table: table(results) };
+  } finally {
+    await broker.stop();
+  }
+}
+
+/** KAFKA_BROKERS, else a scratch broker on free ports whose data goes with it. */
+async function benchBroker(): Promise<{ brokers: string; owned: boolean; stop(): Promise<void> }> {
+  const given = process.env.KAFKA_BROKERS;
+  if (given) return { brokers: given, owned: false, stop: async () => undefined };
+  const scratch = await startScratchKafka(path.join(KAFKA_HOME, `bench-${process.pid}`));
+  return { brokers: scratch.brokers, owned: true, stop: () => scratch.stop() };
+}
+
+class KafkaBench {
+  private readonly watch: FlowWatch;
+
+  constructor(
+    private readonly runtime: BenchRuntime,
+    private readonly traffic: KafkaTraffic,
+    private readonly brokers: string,
+    private readonly backend: string,
+    private readonly seconds: number,
+  ) {
+    this.watch = new FlowWatch(runtime);
+  }
+
+  /** Sizing runs, ten times larger each until one lasts long enough to time, then the run sized to last about `seconds`. */
+  async measure(label: string, time: (count: number) => Promise<OutputTiming>): Promise<number> {
+    let probe: OutputTiming = { records: 0, ms: 0 };
+    for (let count = PROBE_RECORDS; probe.ms < MIN_PROBE_MS && count <= MAX_RECORDS; count *= 10) probe = await time(count);
+    if (probe.ms === 0) throw new Error(`${label}: ${MAX_RECORDS} records went through between two polls, too fast to time`);
+    const probeRate = (probe.records * 1000) / probe.ms;
+    const count = Math.min(MAX_RECORDS, Math.max(PROBE_RECORDS, Math.round(probeRate * this.seconds)));
+    const measured = await time(count);
+    const perSecond = (measured.records * 1000) / measured.ms;
+    console.log(`[bench] ${label}: ${Math.round(perSecond)} records/s (${count} records, timed ${(measured.ms / 1000).toFixed(1)} s; sizing run ${Math.round(probeRate)} records/s)`);
+    return Math.round(perSecond);
+  }
+
+  async timeBarePipe(count: number): Promise<OutputTiming> {
+    const { input, output } = await this.traffic.freshTopics("bare");
+    await this.traffic.preload(input, count);
+    const groupId = this.traffic.uniqueName("group");
+    const pipe = await startBareClientPipe({ brokers: parseBrokerList(this.brokers), from: input, to: output, groupId, partitions: PARTITIONS });
+    try {
+      return await this.traffic.awaitOutput(output, count, () => undefined);
+    } finally {
+      await pipe.stop();
+    }
+  }
+
+  /** The flow reads a topic filled beforehand, so that it runs as fast as it can. */
+  async timeFlow(phase: FlowPhase, count: number): Promise<OutputTiming> {
+    const { input, output } = await this.traffic.freshTopics(phase);
+    await this.traffic.preload(input, count);
+    await this.deployFlow(phase, input, output);
+    return this.traffic.awaitOutput(output, count, () => this.watch.failure);
+  }
+
+  /**
+   * The whole pipeline fed `perSecond` records a second for `seconds` after a warm-up;
+   * end-to-end latency percentiles in ms of the records sent after the warm-up.
+   */
+  async latencyAtRate(perSecond: number): Promise<{ p50: number; p99: number }> {
+    const { input, output } = await this.traffic.freshTopics("latency");
+    await this.deployFlow("e2e", input, output);
+    // green once in its group (throughput phases do not wait for it: under back-pressure it turns yellow)
+    await this.watch.untilGreen(["in"]);
+    const count = perSecond * (LATENCY_WARM_UP_S + this.seconds);
+    const start = Date.now();
+    await this.traffic.feedAtRate(input, perSecond, LATENCY_WARM_UP_S + this.seconds);
+    await this.traffic.awaitOutput(output, count, () => this.watch.failure);
+    const samples = await this.traffic.readLatencies(output, count);
+    const measuredFrom = start + LATENCY_WARM_UP_S * 1000;
+    const warmUp = samples.filter((sample) => sample.sentAt < measuredFrom).map((sample) => sample.ms);
+    const latencies = samples.filter((sample) => sample.sentAt >= measuredFrom).map((sample) => sample.ms);
+    latencies.sort((a, b) => a - b);
+    const at = (share: number): number => latencies[Math.floor(latencies.length * share)];
+    console.log(
+      `[bench] kafka-in -> python-model -> kafka-out at ${perSecond} records/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${latencies[latencies.length - 1]} ms` +
+        ` (${latencies.length} records; the ${warmUp.length} of the first ${LATENCY_WARM_UP_S} s not counted, max ${Math.max(...warmUp)} ms)`,
+    );
+    return { p50: at(0.5), p99: at(0.99) };
+  }
+
+  /**
+   * Deploys the flow without kafka-in and waits until it is ready, so that no phase
+   * times a model loading or a producer connecting; then adds kafka-in, which starts
+   * reading at once.
+   */
+  private async deployFlow(phase: FlowPhase, input: string, output: string): Promise<void> {
+    this.watch.reset();
+    const flow = this.flowWithoutInput(phase, output);
+    await this.runtime.deploy(flow);
+    await this.watch.untilGreen(phase === "e2e" ? ["model", "out"] : ["out"]);
+    // every other setting is the node's default: at-least-once, JSON values, max unsettled 1000
+    const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true };
+    await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "e2e" ? "model" : "out"]] }], "nodes");
+  }
+
+  private flowWithoutInput(phase: FlowPhase, output: string): object[] {
+    const model = { id: "model", type: "python-model", z: "bench", python: projectPython(), kind: "keras", modelPath: MODEL, backend: this.backend, wires: [["out"]] };
+    return [
+      { id: "bench", type: "tab", label: "kafka bench" },
+      { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench" },
+      ...(phase === "e2e" ? [model] : []),
+      // acks all, no compression: the defaults
+      { id: "out", type: "kafka-out", z: "bench", broker: "broker", topic: output, wires: [] },
+      { id: "catcher", type: "catch", z: "bench", scope: null, uncaught: false, wires: [["failures"]] },
+      { id: "failures", type: "bench-sink", z: "bench", channel: "failed", wires: [] },
+      { id: "watcher", type: "status", z: "bench", scope: null, wires: [["statuses"]] },
+      { id: "statuses", type: "bench-sink", z: "bench", channel: "status", wires: [] },
+    ];
+  }
+}
+
+/** The Kafka rows of the printed table: figures, ratios, and whether each target is met. */
+function table(results: Record<string, number>): [string, string][] {
+  const verdict = (value: number, target: number, higherIsBetter: boolean): string =>
+    (higherIsBetter ? value >= target : value <= target) ? "target met" : "target missed";
+  const { bare_client_records_per_s: bare, passthrough_records_per_s: passthrough, e2e_records_per_s: e2e } = results;
+  return [
+    ["Kafka: bare kafkajs consumer + producer", `${bare} records/s`],
+    ["Kafka: kafka-in -> kafka-out", `${passthrough} records/s`],
+    ["Kafka: kafka-in -> python-model -> kafka-out", `${e2e} records/s`],
+    [
+      `Kafka: e2e latency at ${LATENCY_RATE} records/s, p50 / p99`,
+      `${results.e2e_p50_ms} / ${results.e2e_p99_ms} ms (p99 <= ${TARGETS.p99Ms} ms: ${verdict(results.e2e_p99_ms, TARGETS.p99Ms, false)})`,
+    ],
+    ["pipeline / passthrough", `${ratio(e2e, passthrough)} (>= ${TARGETS.pipelineOverPassthrough}x: ${verdict(e2e / passthrough, TARGETS.pipelineOverPassthrough, true)})`],
+    ["passthrough / bare client", `${ratio(passthrough, bare)} (>= ${TARGETS.passthroughOverBare}x: ${verdict(passthrough / bare, TARGETS.passthroughOverBare, true)})`],
+  ];
+}
