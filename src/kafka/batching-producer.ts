@@ -20,6 +20,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * Messages per produce request at most: kafkajs groups a request's messages in time
+ * that grows with the square of their number (1,000 took 3.5 ms, 50,000 took 3.5 s).
+ */
+const MAX_REQUEST_MESSAGES = 1000;
+
 /** The partitions of a topic, for choosing each message's partition before it is sent. */
 export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
 
@@ -53,7 +59,7 @@ export class BatchingProducer {
   private async drain(): Promise<void> {
     this.sending = true;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
+      const batch = this.queue.splice(0, MAX_REQUEST_MESSAGES);
       try {
         if (this.partitionsOf) await this.choosePartitions(batch, this.partitionsOf);
         const producer = await this.producer();

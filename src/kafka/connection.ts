@@ -163,8 +163,8 @@ export class KafkaConnection {
   }
 
   createConsumer(groupId: string): Consumer {
-    // kafkajs sleeps this long when every partition is paused, so it bounds how soon
-    // fetching restarts after back-pressure lifts (its default of 5 s makes bursts)
+    // how long the broker holds a fetch while there is nothing new (kafkajs's default is
+    // 5 s): short, so that a stop or a rebalance does not wait for an idle fetch
     return this.kafka.consumer({ groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200 });
   }
 

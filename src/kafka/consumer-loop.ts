@@ -10,6 +10,8 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A topic auto-created by the first subscription is unknown for a moment (Kafka 4 answers UNKNOWN_TOPIC_OR_PARTITION). */
 const SUBSCRIBE_ATTEMPTS = 10;
 const SUBSCRIBE_RETRY_MS = 500;
+/** How often a consumer waiting for room sends a heartbeat and checks it is still wanted. */
+const WAIT_CHECK_MS = 1000;
 
 export type DeliveryMode = "at-least-once" | "auto-commit";
 
@@ -67,9 +69,9 @@ export class ConsumerLoop {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private paused = false;
+  /** Ends the back-pressure wait early, when a commit made room. */
+  private wakeWaiter: (() => void) | undefined;
   private commitQueued = false;
-  /** Topics of the partitions the group gave this consumer, updated at each rebalance. */
-  private assignedTopics: string[] = [];
   private stopping = false;
   private joined = false;
 
@@ -99,7 +101,6 @@ export class ConsumerLoop {
       this.joined = true;
       this.restartDelayMs = FIRST_RESTART_DELAY_MS;
       const assigned = payload.memberAssignment;
-      this.assignedTopics = Object.keys(assigned);
       const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
       this.tracker.forget(owned);
       for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
@@ -171,18 +172,21 @@ export class ConsumerLoop {
     const autoCommit = this.options.deliveryMode === "auto-commit";
     await consumer.run({
       autoCommit,
-      eachMessage: async ({ topic, partition, message }) => {
-        if (this.paused) {
-          // kafkajs hands over the first record of each partition's batch in a fetch even
-          // after pause(); seeking back makes it read again after resume, not skipped
-          consumer.seek({ topic, partition, offset: message.offset });
-          return;
+      // offsets are resolved record by record: a batch left early (stop, rebalance) is not skipped
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        for (const message of batch.messages) {
+          // back-pressure waits here rather than pausing the consumer: a pause drops the
+          // batch kafkajs already fetched, and fetching it again caps throughput
+          if (this.atLeastOnce && !(await this.roomFor(heartbeat, () => isRunning() && !isStale()))) return;
+          if (!isRunning() || isStale()) return;
+          resolveOffset(message.offset);
+          if (!this.tracker.track(topic, partition, message.offset)) continue; // fetched again while in flight
+          if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
+          const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
+          this.events.onRecord(msg, error);
         }
-        if (!this.tracker.track(topic, partition, message.offset)) return; // fetched again while in flight
-        if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
-        const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
-        this.events.onRecord(msg, error);
-        if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) this.pause();
       },
     });
     if (!autoCommit && !this.commitTimer) this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
@@ -191,6 +195,7 @@ export class ConsumerLoop {
   /** Commits what is settled, then leaves the group. Unsettled records will be read again. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wakeWaiter?.();
     clearInterval(this.commitTimer);
     clearTimeout(this.restartTimer);
     this.unregister();
@@ -229,25 +234,36 @@ export class ConsumerLoop {
     void this.commit();
   }
 
-  private pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.consumer?.pause(this.subscribedTopics());
-    this.events.onState("paused", { inFlight: this.tracker.uncommitted });
+  /**
+   * Resolves true once fewer than maxUnsettled records are uncommitted, false if the
+   * batch should be left (stop, rebalance). While full it commits at once, and keeps
+   * the group membership alive with heartbeats.
+   */
+  private async roomFor(heartbeat: () => Promise<void>, stillValid: () => boolean): Promise<boolean> {
+    if (this.tracker.uncommitted < this.options.maxUnsettled) return true;
+    this.setPaused(true);
     this.commitSoon();
+    while (this.tracker.uncommitted > this.options.maxUnsettled / 2) {
+      if (this.stopping || !stillValid()) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, WAIT_CHECK_MS);
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wakeWaiter = wake;
+      });
+      this.wakeWaiter = undefined;
+      await heartbeat(); // a rebalance shows here as an error, which kafkajs handles
+    }
+    this.setPaused(false);
+    return !this.stopping && stillValid();
   }
 
-  private resume(): void {
-    this.paused = false;
-    this.consumer?.resume(this.subscribedTopics());
-    this.events.onState("connected", { inFlight: this.tracker.uncommitted });
-  }
-
-  /** The topics this consumer reads (a regular expression stands for the topics it matched). */
-  private subscribedTopics(): { topic: string }[] {
-    const topics = new Set(this.assignedTopics);
-    for (const topic of this.options.topics) if (typeof topic === "string") topics.add(topic);
-    return [...topics].map((topic) => ({ topic }));
+  private setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.events.onState(paused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
   }
 
   /** Commits are chained so that two never race and an older one never lands last. */
@@ -261,7 +277,7 @@ export class ConsumerLoop {
       try {
         await consumer.commitOffsets(points);
         this.tracker.markCommitted(points);
-        if (this.paused && this.tracker.uncommitted <= this.options.maxUnsettled / 2) this.resume();
+        if (this.paused && this.tracker.uncommitted <= this.options.maxUnsettled / 2) this.wakeWaiter?.();
       } catch (error) {
         // not fatal: the next tick retries, and a record that is not committed is only read again
         this.events.onState(this.paused ? "paused" : "connected", { error: error as Error, inFlight: this.tracker.uncommitted });
