@@ -52,12 +52,17 @@ export class NodeRedEditor {
     await page.goto(url);
     await page.locator(".red-ui-palette-node").first().waitFor();
     const editor = new NodeRedEditor(page);
-    await editor.declineUpdateNotifications();
+    await editor.declineUpdateNotifications(url);
     return editor;
   }
 
-  /** Node-RED 4 asks once per user dir whether to check for updates; its modal blocks the page. */
-  private async declineUpdateNotifications(): Promise<void> {
+  /**
+   * Node-RED 4 asks whether to check for updates as long as its settings hold no answer
+   * (no `telemetryEnabled`); the question is a modal that blocks the page.
+   */
+  private async declineUpdateNotifications(url: string): Promise<void> {
+    const settings = (await (await fetch(`${url}/settings`)).json()) as { telemetryEnabled?: boolean };
+    if (settings.telemetryEnabled !== undefined) return;
     const decline = this.page.getByRole("button", { name: "No, do not enable notifications" });
     await decline.click();
     await this.page.locator(".red-ui-shade").first().waitFor({ state: "hidden" });
