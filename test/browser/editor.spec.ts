@@ -16,12 +16,6 @@ const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "packag
 const SCREENSHOTS = path.join(PACKAGE_ROOT, "docs", "screenshots");
 const SPECIES = ["setosa", "versicolor", "virginica"];
 
-/** What the editor draws as a node's label: its topic, or its model or handler file's name. */
-function labelOf(node: FlowNode): string {
-  const file = String(node.modelPath || node.handlerPath || "");
-  return node.type === "python-model" ? path.basename(file) : String(node.topic);
-}
-
 function nodeOfType(flow: FlowNode[], type: string): FlowNode {
   const node = flow.find((candidate) => candidate.type === type);
   if (!node) throw new Error(`the example has no ${type} node`);
@@ -130,7 +124,7 @@ describe("the editor in Chromium", function () {
       await editor.showFlow(String(tab.label));
       assert.equal(await editor.workspaceNodes().count(), flow.filter((node) => node.z === tab.id).length, "every node of the example is on its tab");
 
-      await editor.editNode(editor.workspaceNode(labelOf(kafkaIn)));
+      await editor.editNode(editor.workspaceNodeWithId(kafkaIn.id));
       const broker = await editor.editConfigNodeOf("broker");
       const brokers = broker.locator("#node-config-input-brokers");
       assert.equal(await brokers.inputValue(), "127.0.0.1:9092");
@@ -140,8 +134,8 @@ describe("the editor in Chromium", function () {
 
       const shownBefore = (await editor.notifications()).length;
       await editor.deploy();
-      await editor.statusOf(labelOf(model)).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
-      await editor.statusOf(labelOf(kafkaIn)).filter({ hasText: "subscribed" }).waitFor({ timeout: 60_000 });
+      await editor.statusOf(editor.workspaceNodeWithId(model.id)).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
+      await editor.statusOf(editor.workspaceNodeWithId(kafkaIn.id)).filter({ hasText: "subscribed" }).waitFor({ timeout: 60_000 });
       const shown = (await editor.notifications()).slice(shownBefore);
       assert.ok(
         shown.some((notification) => notification.type === "success" && /Successfully deployed/.test(notification.text)),
@@ -159,7 +153,7 @@ describe("the editor in Chromium", function () {
   it("shows records from iris-in scored by the Keras example in the Debug sidebar", async () => {
     const flow = readExample("keras-iris-scoring");
     await editor.showFlow(String(nodeOfType(flow, "tab").label));
-    await editor.statusOf(labelOf(nodeOfType(flow, "python-model"))).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
+    await editor.statusOf(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id)).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
     await editor.showDebugSidebar();
     await editor.debugCurrentFlowOnly();
     await editor.clearDebug();

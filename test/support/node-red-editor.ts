@@ -112,9 +112,14 @@ export class NodeRedEditor {
     return this.workspaceNodes().filter({ has: this.page.locator(".red-ui-flow-node-label", { hasText: exactly(label) }) });
   }
 
+  /** A node by its id, which the editor gives its drawing; an imported node keeps the id it has in the file. */
+  workspaceNodeWithId(id: string): Locator {
+    return this.workspaceNodes().and(this.page.locator(`[id="${id}"]`));
+  }
+
   /** The status text under a node on the workspace. */
-  statusOf(label: string): Locator {
-    return this.workspaceNode(label).locator(".red-ui-flow-node-status-label");
+  statusOf(node: Locator): Locator {
+    return node.locator(".red-ui-flow-node-status-label");
   }
 
   /** Opens a node's edit tray by double-clicking it; returns the tray. */
