@@ -134,8 +134,9 @@ describe("the editor in Chromium", function () {
 
       const shownBefore = (await editor.notifications()).length;
       await editor.deploy();
-      await editor.statusOf(editor.workspaceNodeWithId(model.id)).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
-      await editor.statusOf(editor.workspaceNodeWithId(kafkaIn.id)).filter({ hasText: "subscribed" }).waitFor({ timeout: 60_000 });
+      // green: the model has loaded (an example that feeds itself may be scoring already)
+      await editor.greenStatus(editor.workspaceNodeWithId(model.id)).waitFor({ timeout: 120_000 });
+      await editor.greenStatus(editor.workspaceNodeWithId(kafkaIn.id)).waitFor({ timeout: 60_000 });
       const shown = (await editor.notifications()).slice(shownBefore);
       assert.ok(
         shown.some((notification) => notification.type === "success" && /Successfully deployed/.test(notification.text)),
@@ -153,7 +154,7 @@ describe("the editor in Chromium", function () {
   it("shows records from iris-in scored by the Keras example in the Debug sidebar", async () => {
     const flow = readExample("keras-iris-scoring");
     await editor.showFlow(String(nodeOfType(flow, "tab").label));
-    await editor.statusOf(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id)).filter({ hasText: "ready" }).waitFor({ timeout: 120_000 });
+    await editor.greenStatus(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id)).waitFor({ timeout: 120_000 });
     await editor.showDebugSidebar();
     await editor.debugCurrentFlowOnly();
     await editor.clearDebug();

@@ -117,9 +117,12 @@ export class NodeRedEditor {
     return this.workspaceNodes().and(this.page.locator(`[id="${id}"]`));
   }
 
-  /** The status text under a node on the workspace. */
-  statusOf(node: Locator): Locator {
-    return node.locator(".red-ui-flow-node-status-label");
+  /**
+   * A node's status when it shows the green dot: our nodes' look for working (ready or
+   * scoring, connected, subscribed), whatever the text says at that moment.
+   */
+  greenStatus(node: Locator): Locator {
+    return node.locator(".red-ui-flow-node-status-dot-green");
   }
 
   /** Opens a node's edit tray by double-clicking it; returns the tray. */
