@@ -42,6 +42,7 @@ describe("the editor in Chromium", function () {
   after(async () => {
     await browser?.close();
     await nodeRed?.stop();
+    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
   });
 
   it("shows kafka in, kafka out, kafka commit and python model in the Kafka ML palette category, with their icons and tooltips", async () => {
