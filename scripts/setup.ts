@@ -1,3 +1,4 @@
+import { installChromium } from "./lib/install-chromium";
 import { installKafka } from "./lib/install-kafka";
 import { installKcat } from "./lib/install-kcat";
 import { installPython } from "./lib/install-python";
@@ -7,6 +8,7 @@ export async function setup(): Promise<void> {
   await installKafka();
   await installPython();
   await installKcat();
+  await installChromium();
 }
 
 export async function main(): Promise<number> {

@@ -25,8 +25,10 @@ export async function main(args: string[]): Promise<number> {
 
   const files = specFiles(TEST_ROOT).filter((file) => args.length === 0 || args.some((arg) => file.includes(arg)));
   let kafka: EmbeddedKafka | undefined;
-  if (!process.env.TEST_KAFKA_BROKERS && files.some((file) => file.includes(`${path.sep}integration${path.sep}`))) {
-    step("starting a Kafka broker for the integration tests");
+  // the browser specs feed the example flows they deploy from a broker too
+  const needsKafka = files.some((file) => ["integration", "browser"].some((dir) => file.includes(`${path.sep}${dir}${path.sep}`)));
+  if (!process.env.TEST_KAFKA_BROKERS && needsKafka) {
+    step("starting a Kafka broker for the integration and browser tests");
     kafka = await startScratchKafka(path.join(KAFKA_HOME, `test-${process.pid}`));
     process.env.TEST_KAFKA_BROKERS = kafka.brokers;
     step(`Kafka broker on ${kafka.brokers}`);

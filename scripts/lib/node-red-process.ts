@@ -44,7 +44,9 @@ function settingsFile(port: number, adminUser?: NodeRedOptions["adminUser"]): st
   flowFilePretty: true,
   // the demo keeps no secrets; a fixed key keeps credentials readable across restarts
   credentialSecret: "local-demo-only",
-  editorTheme: { tours: false },
+  // offline by design: no update-notification question, no palette catalogue to fetch
+  telemetry: { enabled: false },
+  editorTheme: { tours: false, palette: { catalogues: [] } },
   logging: { console: { level: "info", metrics: false, audit: false } },
 };
 `;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { onPath } from "../../scripts/lib/install-kcat";
+import { onPath } from "../../scripts/lib/apt";
 import { testBrokers } from "./kafka";
 
 /**

@@ -1,0 +1,200 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { freePort } from "../../scripts/lib/embedded-kafka";
+import { exampleNames, readExample, type FlowNode } from "../../scripts/lib/example-flows";
+import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
+import { PACKAGE_ROOT } from "../../src/package-paths";
+import { launchChromium, type Browser } from "../support/browser";
+import { createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
+import { normalised, NodeRedEditor } from "../support/node-red-editor";
+import { HOLDOUT, waitFor } from "../support/python";
+
+const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { name: string }).name;
+/** Committed, for the README. */
+const SCREENSHOTS = path.join(PACKAGE_ROOT, "docs", "screenshots");
+const SPECIES = ["setosa", "versicolor", "virginica"];
+
+function nodeOfType(flow: FlowNode[], type: string): FlowNode {
+  const node = flow.find((candidate) => candidate.type === type);
+  if (!node) throw new Error(`the example has no ${type} node`);
+  return node;
+}
+
+/** The package as a person meets it in the Node-RED editor, in a real Chromium. */
+describe("the editor in Chromium", function () {
+  this.timeout(300_000);
+  let nodeRed: NodeRedProcess;
+  let browser: Browser;
+  let editor: NodeRedEditor;
+
+  before(async () => {
+    nodeRed = await startNodeRed({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), "node-red-editor-")), port: await freePort(), flows: [] });
+    for (const [topic, partitions] of [["iris-in", 3], ["iris-scored", 1], ["iris-rules-scored", 1]] as const) {
+      // another spec on the same broker may have made it already
+      await createTopic(topic, partitions).catch(() => undefined);
+    }
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
+    editor = await NodeRedEditor.open(browser.page, nodeRed.url);
+  });
+  after(async () => {
+    await browser?.close();
+    await nodeRed?.stop();
+    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+  });
+
+  it("shows kafka in, kafka out, kafka commit and python model in the Kafka ML palette category, with their icons and tooltips", async () => {
+    await editor.showOnlyPaletteCategory("Kafka ML");
+    const category = editor.paletteCategory("Kafka ML");
+    const entries = category.locator(".red-ui-palette-node");
+    assert.deepEqual(
+      await entries.evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-palette-type"))),
+      ["kafka-in", "kafka-out", "kafka-commit", "python-model"],
+    );
+    assert.deepEqual((await entries.allTextContents()).map(normalised), ["kafka in", "kafka out", "kafka commit", "python model"]);
+    assert.equal(await editor.paletteEntry("kafka-broker").count(), 0, "the config node stays out of the palette");
+    for (const icon of await category.locator(".red-ui-palette-icon").all()) {
+      assert.match((await icon.getAttribute("style")) ?? "", new RegExp(`icons/${PACKAGE_NAME}/[\\w-]+\\.svg`));
+    }
+    // the tooltip is the label, then the first paragraph of the node's help
+    for (const type of ["kafka-in", "kafka-out", "kafka-commit", "python-model"]) {
+      const entry = editor.paletteEntry(type);
+      await entry.hover();
+      const tooltip = editor.page.locator(".red-ui-popover:visible").filter({ hasText: normalised(await entry.textContent()) });
+      await tooltip.waitFor();
+      const summary = normalised(await tooltip.locator("p").nth(1).textContent());
+      assert.ok(summary.length > 20 && !/No information available/.test(summary), `${type} tooltip: ${summary}`);
+    }
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "palette.png") });
+  });
+
+  it("adds a python model dragged from the palette to the workspace, and opens its edit dialog on double-click", async () => {
+    assert.equal(await editor.workspaceNodes().count(), 0);
+    await editor.dragFromPalette("python-model", { x: 300, y: 200 });
+    await waitFor(async () => (await editor.workspaceNodes().count()) === 1, 10_000, "the dropped node");
+    const label = normalised(await editor.paletteEntry("python-model").textContent());
+    const node = editor.workspaceNode(label);
+    assert.equal(await node.count(), 1, `a node labelled "${label}" on the workspace`);
+    const tray = await editor.editNode(node);
+    assert.equal(normalised(await tray.locator(".red-ui-tray-titlebar").textContent()), "Edit python model node");
+  });
+
+  it("flags a blank model file and a batch size of 0 in the python model dialog, and clears the flag once they are valid", async () => {
+    const modelFile = editor.page.locator("#node-input-modelPath");
+    const batchSize = editor.page.locator("#node-input-batchSize");
+    const flagged = async (field: typeof modelFile): Promise<boolean> => ((await field.getAttribute("class")) ?? "").split(/\s+/).includes("input-error");
+    // typed key by key: the editor validates a field on its keyup and change events
+    const type = async (field: typeof modelFile, text: string): Promise<void> => {
+      await field.fill("");
+      await field.pressSequentially(text);
+    };
+
+    assert.equal(await modelFile.inputValue(), "");
+    assert.equal(await flagged(modelFile), true, "a new node has no model file");
+    await type(modelFile, "models/iris/iris_mlp.keras");
+    await waitFor(async () => !(await flagged(modelFile)), 5_000, "the model file's flag to clear");
+
+    assert.equal(await flagged(batchSize), false, "the default batch size is valid");
+    await type(batchSize, "0");
+    await waitFor(() => flagged(batchSize), 5_000, "batch size 0 to be flagged");
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "python-model-dialog.png") });
+    await type(batchSize, "64");
+    await waitFor(async () => !(await flagged(batchSize)), 5_000, "batch size 64 to be accepted");
+
+    // the dialog's Delete takes the node away again, so that the examples deploy alone
+    await editor.page.locator("#node-dialog-delete").click();
+    await waitFor(async () => (await editor.workspaceNodes().count()) === 0, 10_000, "the node to be deleted");
+  });
+
+  // The examples name the broker 127.0.0.1:9092, where `npm start` runs Kafka; the test
+  // broker is on a free port. Each example is imported as it is stored, through the
+  // Import menu, and its "local kafka" broker is then pointed at the test broker in the
+  // broker's own dialog, as a person with a cluster elsewhere does (the example's
+  // comment says so). Rewriting the file or the runtime's settings instead would test a
+  // flow no user imports.
+  for (const name of exampleNames()) {
+    it(`imports the example "${name}" with Import > Examples, points its broker at the test broker, and deploys it without an error`, async () => {
+      const flow = readExample(name);
+      const tab = nodeOfType(flow, "tab");
+      const model = nodeOfType(flow, "python-model");
+      const kafkaIn = nodeOfType(flow, "kafka-in");
+
+      await editor.importExample([PACKAGE_NAME, "flows", name]);
+      await editor.showFlow(String(tab.label));
+      assert.equal(await editor.workspaceNodes().count(), flow.filter((node) => node.z === tab.id).length, "every node of the example is on its tab");
+
+      await editor.editNode(editor.workspaceNodeWithId(kafkaIn.id));
+      const broker = await editor.editConfigNodeOf("broker");
+      const brokers = broker.locator("#node-config-input-brokers");
+      assert.equal(await brokers.inputValue(), "127.0.0.1:9092");
+      await brokers.fill(testBrokers());
+      await broker.locator("#node-config-dialog-ok").click();
+      await editor.page.locator("#node-dialog-ok").click();
+
+      const shownBefore = (await editor.notifications()).length;
+      await editor.deploy();
+      // green: the model has loaded (an example that feeds itself may be scoring already)
+      await editor.greenStatus(editor.workspaceNodeWithId(model.id)).waitFor({ timeout: 120_000 });
+      await editor.greenStatus(editor.workspaceNodeWithId(kafkaIn.id)).waitFor({ timeout: 60_000 });
+      const shown = (await editor.notifications()).slice(shownBefore);
+      assert.ok(
+        shown.some((notification) => notification.type === "success" && /Successfully deployed/.test(notification.text)),
+        JSON.stringify(shown),
+      );
+      assert.deepEqual(
+        shown.filter((notification) => notification.type === "error" || notification.type === "warning"),
+        [],
+      );
+    });
+  }
+
+  // The python-model dialog's "check model" action gets its own test here.
+
+  it("shows records from iris-in scored by the Keras example in the Debug sidebar", async () => {
+    const flow = readExample("keras-iris-scoring");
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    await editor.greenStatus(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id)).waitFor({ timeout: 120_000 });
+    await editor.showDebugSidebar();
+    await editor.debugCurrentFlowOnly();
+    await editor.clearDebug();
+
+    // kafka-in starts at the latest offset, and its debug node passes one msg a second:
+    // feed a holdout row a little slower than that until three have been shown
+    const prefix = `${uniqueName("holdout")}-`;
+    const scored = editor.debugMessages("scored records").filter({ hasText: prefix });
+    let sent = 0;
+    const feed = setInterval(() => {
+      const row = HOLDOUT[sent % HOLDOUT.length];
+      void produce("iris-in", [{ key: `${prefix}${sent++}`, value: JSON.stringify({ features: row.features }) }]);
+    }, 1200);
+    try {
+      await waitFor(async () => (await scored.count()) >= 3, 120_000, "three scored records in the Debug sidebar", 250);
+    } finally {
+      clearInterval(feed);
+    }
+
+    // one message, by its key: more may still arrive below it
+    const key = /"([^"]+)"/.exec((await scored.first().locator(".red-ui-debug-msg-object-header").textContent()) ?? "")?.[1] ?? "";
+    assert.ok(key.startsWith(prefix), `key ${key}`);
+    const message = scored.filter({ hasText: `"${key}"` });
+    const payload = await editor.expandDebugMessage(message, ["payload"]);
+    const label = JSON.parse(payload.get("label") ?? "null") as string;
+    assert.ok(SPECIES.includes(label), `label ${payload.get("label")}`);
+    const score = Number(payload.get("score"));
+    assert.ok(score > 1 / 3 && score <= 1, `score ${payload.get("score")}`);
+    assert.equal(payload.get("probabilities"), "array[3]");
+    const probabilities = await editor.expandDebugMessage(message, ["payload", "probabilities"]);
+    const values = [...probabilities.values()].map(Number);
+    assert.equal(values.length, 3);
+    assert.equal(Math.max(...values), score, "the score is the highest probability");
+    assert.equal(SPECIES[values.indexOf(score)], label, "the label is the species with the highest probability");
+    assert.equal(await editor.debugMessages("failed records").count(), 0);
+
+    await editor.zoomOut();
+    await editor.zoomOut();
+    await editor.page.mouse.move(0, 400);
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "keras-flow.png") });
+  });
+});
