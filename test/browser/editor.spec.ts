@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../scripts/lib/embedded-kafka";
-import { exampleNames, readExample, type FlowNode } from "../../scripts/lib/example-flows";
+import { exampleNames, exampleTopics, readExample, type FlowNode } from "../../scripts/lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
 import { PACKAGE_ROOT } from "../../src/package-paths";
 import { launchChromium, type Browser } from "../support/browser";
@@ -31,10 +31,8 @@ describe("the editor in Chromium", function () {
 
   before(async () => {
     nodeRed = await startNodeRed({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), "node-red-editor-")), port: await freePort(), flows: [] });
-    for (const [topic, partitions] of [["iris-in", 3], ["iris-scored", 1], ["iris-rules-scored", 1]] as const) {
-      // another spec on the same broker may have made it already
-      await createTopic(topic, partitions).catch(() => undefined);
-    }
+    // as `npm start` does; another spec on the same broker may have made them already
+    for (const topic of exampleTopics()) await createTopic(topic, topic === "iris-in" ? 3 : 1).catch(() => undefined);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await launchChromium();
     editor = await NodeRedEditor.open(browser.page, nodeRed.url);
@@ -150,7 +148,25 @@ describe("the editor in Chromium", function () {
     });
   }
 
-  // The python-model dialog's "check model" action gets its own test here.
+  it("checks the Keras example's model from its dialog: shapes and labels, then the exact error for a missing file", async () => {
+    const flow = readExample("keras-iris-scoring");
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    const tray = await editor.editNode(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id));
+    const result = tray.locator("#python-model-check-result");
+    await tray.locator("#python-model-check").click();
+    await waitFor(async () => /Per record/.test((await result.textContent()) ?? ""), 120_000, "the check's result");
+    const shown = (await result.textContent()) ?? "";
+    assert.match(shown, /Loaded by Python 3\.\d+.*\. Per record: input shape \[4\], output shape \[3\]/);
+    assert.match(shown, /Labels: setosa, versicolor, virginica/);
+
+    const missing = "models/iris/no-such-model.keras";
+    await tray.locator("#node-input-modelPath").fill(missing);
+    await tray.locator("#python-model-check").click();
+    await waitFor(async () => ((await result.textContent()) ?? "").includes("no-such-model"), 60_000, "the check's error");
+    assert.doesNotMatch((await result.textContent()) ?? "", /Per record/);
+    // nothing was changed: the dialog is left without saving
+    await editor.page.locator("#node-dialog-cancel").click();
+  });
 
   it("shows records from iris-in scored by the Keras example in the Debug sidebar", async () => {
     const flow = readExample("keras-iris-scoring");
