@@ -20,6 +20,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     if (!broker || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);
+      // every message still gets an answer: the reason in Catch, its record settled as failed
+      this.on("input", (msg: NodeMessageInFlow, _send, done) => {
+        settleMessage(msg, "failed", { error: problem ?? "", node: this.id });
+        done(new Error(problem));
+      });
       return;
     }
     const configuredTopic = (config.topic ?? "").trim();

@@ -7,7 +7,7 @@ import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../scripts/
 import { deployFlows, startNodeRed } from "../../scripts/lib/node-red-process";
 import { makeCertificates, type TestCertificates } from "../support/certificates";
 import { uniqueName } from "../support/kafka";
-import { helper, kafkaBroker, kafkaIn, kafkaOut, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, statusOf } from "../support/node-red-helper";
 import { waitFor } from "../support/python";
 
 const USER = { name: "flow-user", password: "pa55-for-scram-and-plain" };
@@ -155,15 +155,20 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
 
   it("reports a setting that cannot work at deploy: a client certificate without its key", async () => {
     await helper.load(
-      [kafkaBroker, kafkaIn, kafkaOut],
+      [kafkaBroker, kafkaIn, kafkaOut, catchNode],
       [
         { id: "secure-tab", type: "tab" },
         { id: "secure-broker", type: "kafka-broker", clientId: "security-test", brokers: listeners.tls, tls: true, tlsCertFile: certificates.clientCert },
         { id: "reader", type: "kafka-in", z: "secure-tab", broker: "secure-broker", topic: uniqueName("half"), groupId: uniqueName("half"), wires: [] },
         { id: "writer", type: "kafka-out", z: "secure-tab", broker: "secure-broker", topic: uniqueName("half"), wires: [] },
+        { id: "errors", type: "catch", z: "secure-tab", scope: null, wires: [["caught"]] },
+        { id: "caught", type: "helper", z: "secure-tab" },
       ],
     );
     for (const node of ["reader", "writer"]) assert.match(statusOf(node), /^Security settings: a client certificate needs its private key/);
+    const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("caught").on("input", resolve));
+    helper.getNode("writer").receive({ payload: "x" });
+    assert.match((await caught).error.message, /Security settings: a client certificate needs its private key/, "a message to the node is answered, not dropped");
   });
 
   it("keeps secrets out of the flow: Node-RED's admin API and flow file never show them, yet the deployed flow authenticates", async () => {
