@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { HOLDOUT_ROWS } from "./lib/demo-model";
 import { startEmbeddedKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
 import { exampleTopics, readExample } from "./lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "./lib/node-red-process";
@@ -11,11 +12,6 @@ const INPUT_TOPIC = "iris-in";
 const OUTPUT_TOPIC = "iris-scored";
 const DEMO_FLOW = "keras-iris-scoring";
 const REPORT_EVERY_MS = 2000;
-
-interface HoldoutRow {
-  features: number[];
-  label: string;
-}
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -114,7 +110,6 @@ function printBanner(nodeRed: NodeRedProcess, brokers: string, rate: number): vo
 
 /** Produces held-out iris rows round and round at a steady rate, keyed by sequence number. */
 async function startFeed(kafka: Kafka, rate: number, labels: Map<string, string>): Promise<() => Promise<void>> {
-  const rows = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "iris", "holdout.json"), "utf8")) as HoldoutRow[];
   const producer: Producer = kafka.producer();
   await producer.connect();
   const tickMs = 100;
@@ -125,7 +120,7 @@ async function startFeed(kafka: Kafka, rate: number, labels: Map<string, string>
     sending = true;
     const count = Math.max(1, Math.round((rate * tickMs) / 1000));
     const messages = Array.from({ length: count }, () => {
-      const row = rows[sequence % rows.length];
+      const row = HOLDOUT_ROWS[sequence % HOLDOUT_ROWS.length];
       const key = String(sequence++);
       labels.set(key, row.label);
       if (labels.size > 100_000) labels.delete(labels.keys().next().value as string);

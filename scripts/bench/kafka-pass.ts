@@ -4,7 +4,7 @@ import { projectPython } from "../lib/install-python";
 import { KAFKA_HOME } from "../lib/project";
 import { parseBrokerList } from "../../src/kafka/connection";
 import { startBareClientPipe } from "./bare-client-pipe";
-import { MODEL } from "./demo-model";
+import { DEMO_MODEL as MODEL } from "../lib/demo-model";
 import { FlowWatch } from "./flow-watch";
 import { KafkaTraffic, PARTITIONS, type OutputTiming } from "./kafka-traffic";
 import type { BenchRuntime } from "./node-red-runtime";

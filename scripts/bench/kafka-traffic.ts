@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Admin, type Message, type Producer } from "kafkajs";
-import { holdoutRows } from "./demo-model";
+import { HOLDOUT_ROWS } from "../lib/demo-model";
 
 /** Partitions of every benchmark topic. */
 export const PARTITIONS = 3;
@@ -21,7 +21,7 @@ export interface LatencySample {
   ms: number;
 }
 
-const values = holdoutRows.map((features) => JSON.stringify({ features }));
+const values = HOLDOUT_ROWS.map(({ features }) => JSON.stringify({ features }));
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

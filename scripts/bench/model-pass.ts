@@ -3,9 +3,11 @@ import * as path from "node:path";
 import { projectPython } from "../lib/install-python";
 import { ROOT } from "../lib/project";
 import { PYTHON_MODEL_DEFAULTS } from "../../src/nodes/node-config";
-import { HOLDOUT, MODEL, holdoutRows } from "./demo-model";
+import { DEMO_MODEL as MODEL, HOLDOUT_FILE as HOLDOUT, HOLDOUT_ROWS } from "../lib/demo-model";
 import type { BenchRuntime } from "./node-red-runtime";
 import { ratio, round, type PassResult } from "./report";
+
+const holdoutRows = HOLDOUT_ROWS.map((row) => row.features);
 
 const NAIVE_HANDLER = path.join(ROOT, "scripts", "bench", "naive_keras_handler.py");
 const PYTHON_ALONE = path.join(ROOT, "scripts", "bench", "python_alone.py");

@@ -2,19 +2,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PACKAGE_ROOT } from "../../src/package-paths";
+import { DEMO_MODEL, HOLDOUT_ROWS } from "../../scripts/lib/demo-model";
 import { resolveInterpreter } from "../../src/python/interpreter";
 
 /** The interpreter with Keras that setup prepared (or PYTHON_MODEL_PYTHON). */
 export const PYTHON = resolveInterpreter("");
-export const IRIS_MODEL = path.join(PACKAGE_ROOT, "models", "iris", "iris_mlp.keras");
+export const IRIS_MODEL = DEMO_MODEL;
 export const PETAL_RULES = path.join(PACKAGE_ROOT, "models", "plain", "petal_rules.py");
 
-export interface HoldoutRow {
-  features: number[];
-  label: string;
-}
-
-export const HOLDOUT: HoldoutRow[] = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "models", "iris", "holdout.json"), "utf8"));
+export const HOLDOUT = HOLDOUT_ROWS;
 
 /** Writes a handler file for one test; returns its path. */
 export function writeHandler(name: string, source: string): string {
