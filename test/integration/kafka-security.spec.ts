@@ -2,11 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import type { KafkaMessage } from "kafkajs";
 import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../scripts/lib/embedded-kafka";
 import { deployFlows, startNodeRed } from "../../scripts/lib/node-red-process";
 import { makeCertificates, type TestCertificates } from "../support/certificates";
-import { uniqueName } from "../support/kafka";
+import { consume, createTopic, produce, uniqueName } from "../support/kafka";
 import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, statusOf } from "../support/node-red-helper";
 import { waitFor } from "../support/python";
 
@@ -22,7 +22,6 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
   let certificates: TestCertificates;
   let kafka: EmbeddedKafka;
   let listeners: { tls: string; saslTls: string };
-  let plain: Kafka;
 
   before(async () => {
     certificates = await makeCertificates();
@@ -33,8 +32,6 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
       secure: { keyAndCertificatePem: certificates.brokerKeyAndCert, trustedCaPem: certificates.caCert, users: [USER] },
     });
     listeners = kafka.secure as { tls: string; saslTls: string };
-    // the test itself writes and reads through the plaintext listener
-    plain = new Kafka({ clientId: "security-test", brokers: [kafka.brokers], logLevel: logLevel.NOTHING });
   });
 
   after(async () => {
@@ -51,33 +48,15 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
 
   /** Creates both topics (a reader cannot subscribe to a topic that does not exist yet) and writes one record. */
   async function produceOne(topic: string, key: string, outputTopic: string): Promise<void> {
-    const admin = plain.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic }, { topic: outputTopic }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = plain.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key, value: JSON.stringify({ key }) }] });
-    await producer.disconnect();
+    // the test itself writes and reads through the plaintext listener
+    await createTopic(topic, 1, kafka.brokers);
+    await createTopic(outputTopic, 1, kafka.brokers);
+    await produce(topic, [{ key, value: JSON.stringify({ key }) }], kafka.brokers);
   }
 
   async function readOne(topic: string, timeoutMs: number): Promise<KafkaMessage> {
-    const consumer = plain.consumer({ groupId: uniqueName("security-reader") });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      return await new Promise<KafkaMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`nothing arrived on ${topic}`)), timeoutMs);
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            clearTimeout(timer);
-            resolve(message);
-          },
-        });
-      });
-    } finally {
-      await consumer.disconnect();
-    }
+    const [record] = await consume(topic, 1, timeoutMs, kafka.brokers);
+    return record;
   }
 
   /** kafka-in -> kafka-out through the given broker settings: one record makes the round trip. */

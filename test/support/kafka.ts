@@ -11,16 +11,17 @@ export function testBrokers(): string {
   return brokers;
 }
 
-function client(): Kafka {
-  return new Kafka({ clientId: "test-client", brokers: testBrokers().split(","), logLevel: logLevel.NOTHING });
+/** A client of the test broker, or of `brokers` (a spec that starts a broker of its own). */
+function client(brokers = testBrokers()): Kafka {
+  return new Kafka({ clientId: "test-client", brokers: brokers.split(","), logLevel: logLevel.NOTHING });
 }
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopic(topic: string, partitions = 1): Promise<void> {
-  const admin = client().admin();
+export async function createTopic(topic: string, partitions = 1, brokers?: string): Promise<void> {
+  const admin = client(brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
@@ -29,8 +30,8 @@ export async function createTopic(topic: string, partitions = 1): Promise<void> 
   }
 }
 
-export async function produce(topic: string, messages: Message[]): Promise<void> {
-  const producer = client().producer({ allowAutoTopicCreation: false });
+export async function produce(topic: string, messages: Message[], brokers?: string): Promise<void> {
+  const producer = client(brokers).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
     await producer.send({ topic, messages });
@@ -43,8 +44,8 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
 export type ReadRecord = KafkaMessage & { partition: number };
 
 /** Reads a topic from the beginning until `enough` says so; fails after timeoutMs. */
-async function readUntil(topic: string, enough: (received: ReadRecord[]) => boolean, timeoutMs: number, what: string): Promise<ReadRecord[]> {
-  const consumer = client().consumer({ groupId: uniqueName("test-reader") });
+async function readUntil(topic: string, enough: (received: ReadRecord[]) => boolean, timeoutMs: number, what: string, brokers?: string): Promise<ReadRecord[]> {
+  const consumer = client(brokers).consumer({ groupId: uniqueName("test-reader") });
   const received: ReadRecord[] = [];
   await consumer.connect();
   try {
@@ -67,8 +68,8 @@ async function readUntil(topic: string, enough: (received: ReadRecord[]) => bool
   return received;
 }
 
-export function consume(topic: string, count: number, timeoutMs = 60_000): Promise<ReadRecord[]> {
-  return readUntil(topic, (received) => received.length >= count, timeoutMs, `${count} records`);
+export function consume(topic: string, count: number, timeoutMs = 60_000, brokers?: string): Promise<ReadRecord[]> {
+  return readUntil(topic, (received) => received.length >= count, timeoutMs, `${count} records`, brokers);
 }
 
 /** The first record, from the beginning of the topic, that matches. */
