@@ -52,12 +52,15 @@ export class BatchingProducer {
   send(topic: string, message: Message): Promise<Delivery | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
-      if (!this.sending) void this.drain();
+      if (this.sending) return;
+      this.sending = true;
+      // Node-RED delivers each msg of a burst (a fetched batch, a scored batch) in its own
+      // setImmediate: starting on the next one lets the whole burst leave in one request
+      setImmediate(() => void this.drain());
     });
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_REQUEST_MESSAGES);
       try {
