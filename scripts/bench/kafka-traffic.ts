@@ -83,7 +83,7 @@ export class KafkaTraffic {
 
   /**
    * Sends `perSecond` records a second for `seconds`. Like a Kafka producer with its
-   * default linger (5 ms since Kafka 4.0), it sends what has come due every FEED_TICK_MS
+   * default linger (linger.ms 5 since Kafka 4.0, KIP-1030), it sends what has come due every FEED_TICK_MS
    * in one request; each record is stamped with the time it came due, so its wait for
    * the tick counts in its latency. (One request per record, 1,000 a second, took the
    * broker more CPU than the two cores had to spare.)
