@@ -16,8 +16,8 @@ const WAIT_CHECK_MS = 1000;
  * Shares of maxUnsettled: settled records that make a commit go out before the timer,
  * and uncommitted records at which a full consumer reads again. A commit every quarter
  * keeps a fast flow from reaching the bound; resuming at three quarters keeps the
- * consumer reading while the next commit is on its way (at one half, kafka-in ->
- * kafka-out ran about a fifth slower: `npm run bench -- kafka`).
+ * consumer reading while the next commit is on its way (at one half each, kafka-in ->
+ * kafka-out ran about 15% slower in `npm run bench -- kafka`).
  */
 const COMMIT_AT_SHARE = 0.25;
 const RESUME_AT_SHARE = 0.75;
