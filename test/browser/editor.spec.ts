@@ -12,8 +12,12 @@ import { normalised, NodeRedEditor } from "../support/node-red-editor";
 import { HOLDOUT, waitFor } from "../support/python";
 
 const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { name: string }).name;
-/** Committed, for the README. */
-const SCREENSHOTS = path.join(PACKAGE_ROOT, "docs", "screenshots");
+/**
+ * The README's screenshots are committed; UPDATE_SCREENSHOTS=1 rewrites them. Other runs
+ * take them into a scratch folder, so that a test run leaves the working tree as it was.
+ */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
+const SCREENSHOTS = UPDATE_SCREENSHOTS ? path.join(PACKAGE_ROOT, "docs", "screenshots") : path.join(os.tmpdir(), `editor-screenshots-${process.pid}`);
 const SPECIES = ["setosa", "versicolor", "virginica"];
 
 function nodeOfType(flow: FlowNode[], type: string): FlowNode {
@@ -41,6 +45,7 @@ describe("the editor in Chromium", function () {
     await browser?.close();
     await nodeRed?.stop();
     if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    if (!UPDATE_SCREENSHOTS) fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   it("shows kafka in, kafka out, kafka commit and python model in the Kafka ML palette category, with their icons and tooltips", async () => {
