@@ -41,6 +41,12 @@ describe("the editor in Chromium", function () {
     browser = await launchChromium();
     editor = await NodeRedEditor.open(browser.page, nodeRed.url);
   });
+  afterEach(async function () {
+    // a test that failed with a dialog open would leave every later one behind the editor's shade
+    if (this.currentTest?.state !== "failed" || !editor) return;
+    const cancel = editor.page.locator(".red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel");
+    for (let attempt = 0; attempt < 5 && (await cancel.count()) > 0; attempt++) await cancel.last().click({ timeout: 5_000 }).catch(() => undefined);
+  });
   after(async () => {
     await browser?.close();
     await nodeRed?.stop();
@@ -88,10 +94,18 @@ describe("the editor in Chromium", function () {
     const modelFile = editor.page.locator("#node-input-modelPath");
     const batchSize = editor.page.locator("#node-input-batchSize");
     const flagged = async (field: typeof modelFile): Promise<boolean> => ((await field.getAttribute("class")) ?? "").split(/\s+/).includes("input-error");
-    // typed key by key: the editor validates a field on its keyup and change events
+    // typed key by key: the editor validates a field on its keyup and change events; typed
+    // again if the field does not hold the text (keys sent while the tray still opens are lost)
     const type = async (field: typeof modelFile, text: string): Promise<void> => {
-      await field.fill("");
-      await field.pressSequentially(text);
+      await waitFor(
+        async () => {
+          await field.fill("");
+          await field.pressSequentially(text);
+          return (await field.inputValue()) === text;
+        },
+        10_000,
+        `"${text}" typed into the field`,
+      );
     };
 
     assert.equal(await modelFile.inputValue(), "");

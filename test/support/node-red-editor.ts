@@ -129,7 +129,8 @@ export class NodeRedEditor {
   async editNode(node: Locator): Promise<Locator> {
     await node.locator("rect.red-ui-flow-node").dblclick();
     const tray = this.page.locator(".red-ui-tray").last();
-    await tray.locator("#node-dialog-ok").waitFor();
+    // the buttons exist before the form is prepared and the tray has slid in: wait until it stands still
+    await tray.locator("#node-dialog-ok").click({ trial: true });
     return tray;
   }
 
@@ -150,13 +151,21 @@ export class NodeRedEditor {
     const tree = this.page.locator("#red-ui-clipboard-dialog-import-tab-examples:visible");
     // each level is looked for inside the one above, once that has loaded its folders
     // (lazily); a click on an open folder would close it
-    let scope = tree;
-    for (const [depth, name] of treePath.entries()) {
-      const item = scope.locator(".red-ui-editableList-item-content").filter({ has: this.page.locator(":scope > .red-ui-treeList-label", { hasText: exactly(name) }) }).first();
-      const isOpenFolder = depth < treePath.length - 1 && /\bexpanded\b/.test((await item.getAttribute("class")) ?? "");
-      if (!isOpenFolder) await item.locator(":scope > .red-ui-treeList-label").click();
-      scope = item;
+    const itemIn = (scope: Locator, name: string): Locator =>
+      scope.locator(".red-ui-editableList-item-content").filter({ has: this.page.locator(":scope > .red-ui-treeList-label", { hasText: exactly(name) }) }).first();
+    let item = itemIn(tree, treePath[0]);
+    for (const name of treePath.slice(1)) {
+      const next = itemIn(item, name);
+      // a folder's state may still be settling from the dialog's last use: click it only
+      // while it is closed, and again if its content has not shown up after a while
+      for (let attempt = 0; !(await next.isVisible()); attempt++) {
+        if (attempt === 3) throw new Error(`the folder holding ${name} did not open in Import > Examples`);
+        if (!/\bexpanded\b/.test((await item.getAttribute("class")) ?? "")) await item.locator(":scope > .red-ui-treeList-label").click();
+        await next.waitFor({ state: "visible", timeout: 5_000 }).catch(() => undefined);
+      }
+      item = next;
     }
+    await item.locator(":scope > .red-ui-treeList-label").click();
     await this.page.locator("#red-ui-clipboard-dialog-ok").click();
     await this.page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
   }
