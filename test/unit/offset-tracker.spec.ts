@@ -49,6 +49,32 @@ describe("OffsetTracker", () => {
     assert.equal(tracker.unsettled, 1);
   });
 
+  it("holds the commit point at a record read again below those already emitted", () => {
+    const tracker = new OffsetTracker();
+    for (const offset of ["20", "21", "22"]) tracker.track("t", 0, offset);
+    tracker.settle("t", 0, "20");
+    tracker.settle("t", 0, "21");
+    tracker.track("t", 0, "21"); // fetched again after it was settled
+    tracker.settle("t", 0, "22");
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "21" }]);
+    tracker.settle("t", 0, "21");
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "23" }]);
+  });
+
+  it("moves the commit point through long runs settled in and out of order", () => {
+    const tracker = new OffsetTracker();
+    const count = 5000;
+    for (let offset = 0; offset < count; offset++) tracker.track("t", 0, String(offset));
+    // every even offset first, then every odd one: the point waits at the first odd offset
+    for (let offset = 0; offset < count; offset += 2) tracker.settle("t", 0, String(offset));
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: "1" }]);
+    for (let offset = 1; offset < count - 2; offset += 2) tracker.settle("t", 0, String(offset));
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: String(count - 1) }]);
+    tracker.settle("t", 0, String(count - 1));
+    assert.deepEqual(tracker.pendingCommits(), [{ topic: "t", partition: 0, offset: String(count) }]);
+    assert.equal(tracker.unsettled, 0);
+  });
+
   it("handles offsets beyond 2^53 exactly", () => {
     const tracker = new OffsetTracker();
     tracker.track("t", 0, "9007199254740993");
