@@ -195,11 +195,12 @@ export class ConsumerLoop {
         // resolved once per batch, at the last record emitted: a batch left early (stop, rebalance) is read again from there
         let emitted: string | undefined;
         try {
+          // a stop or a rebalance can only happen while this loop awaits: checked then, not per record
+          if (!stillValid()) return;
           for (const message of batch.messages) {
             // back-pressure waits here rather than pausing the consumer: a pause drops the
             // batch kafkajs already fetched, and fetching it again caps throughput
             if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled && !(await this.roomFor(heartbeat, stillValid))) return;
-            if (!stillValid()) return;
             emitted = message.offset;
             if (!this.tracker.track(topic, partition, message.offset)) continue; // fetched again while in flight
             if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
@@ -231,9 +232,13 @@ export class ConsumerLoop {
   }
 
   private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
+    if (!this.deadLetters) {
+      if (outcome !== "undelivered") this.markSettled(handle);
+      return;
+    }
     const key = recordKey(handle.topic, handle.partition, handle.offset);
     const original = this.originals.get(key);
-    if (outcome === "processed" || !this.deadLetters || !original) {
+    if (outcome === "processed" || !original) {
       if (outcome !== "undelivered") this.markSettled(handle, key);
       return;
     }
@@ -244,8 +249,9 @@ export class ConsumerLoop {
     );
   }
 
-  private markSettled(handle: SettlementHandle, key: string): void {
-    this.originals.delete(key);
+  /** `key` names the original kept for the dead-letter topic, which is then no longer needed. */
+  private markSettled(handle: SettlementHandle, key?: string): void {
+    if (key !== undefined) this.originals.delete(key);
     if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
     if (this.waiting || this.tracker.settledUncommitted >= this.options.maxUnsettled * COMMIT_AT_SHARE) this.commitSoon();
   }

@@ -11,6 +11,11 @@ export interface CommitPoint {
 }
 
 class PartitionTrack {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
   /** Offsets emitted and not yet settled. */
   readonly unsettled = new Set<bigint>();
   /**
@@ -58,7 +63,8 @@ class PartitionTrack {
 const COMPACT_AFTER = 1024;
 
 export class OffsetTracker {
-  private readonly partitions = new Map<string, PartitionTrack>();
+  /** Topic, then partition: no key string is built per record. */
+  private readonly topics = new Map<string, Map<number, PartitionTrack>>();
   private unsettledTotal = 0;
   private settledUncommittedTotal = 0;
 
@@ -91,7 +97,7 @@ export class OffsetTracker {
 
   /** Returns false when the record was not tracked (already settled, or from an older assignment). */
   settle(topic: string, partition: number, offset: string): boolean {
-    const track = this.partitions.get(key(topic, partition));
+    const track = this.topics.get(topic)?.get(partition);
     const value = BigInt(offset);
     if (!track || !track.unsettled.delete(value)) return false;
     this.unsettledTotal--;
@@ -105,10 +111,9 @@ export class OffsetTracker {
   /** Commit points that moved since the last call to markCommitted. */
   pendingCommits(): CommitPoint[] {
     const points: CommitPoint[] = [];
-    for (const [id, track] of this.partitions) {
+    for (const track of this.tracks()) {
       if (track.committable !== undefined && track.committable !== track.committed) {
-        const [topic, partition] = splitKey(id);
-        points.push({ topic, partition, offset: track.committable.toString() });
+        points.push({ topic: track.topic, partition: track.partition, offset: track.committable.toString() });
       }
     }
     return points;
@@ -116,7 +121,7 @@ export class OffsetTracker {
 
   markCommitted(points: CommitPoint[]): void {
     for (const point of points) {
-      const track = this.partitions.get(key(point.topic, point.partition));
+      const track = this.topics.get(point.topic)?.get(point.partition);
       if (!track) continue;
       const committed = BigInt(point.offset);
       track.committed = committed;
@@ -128,31 +133,29 @@ export class OffsetTracker {
 
   /** Forgets partitions this consumer no longer owns (after a rebalance). */
   forget(keep: (topic: string, partition: number) => boolean): void {
-    for (const [id, track] of this.partitions) {
-      const [topic, partition] = splitKey(id);
-      if (keep(topic, partition)) continue;
+    for (const track of this.tracks()) {
+      if (keep(track.topic, track.partition)) continue;
       this.unsettledTotal -= track.unsettled.size;
       this.settledUncommittedTotal -= track.settledUncommitted.length;
-      this.partitions.delete(id);
+      this.topics.get(track.topic)?.delete(track.partition);
     }
+  }
+
+  private *tracks(): Generator<PartitionTrack> {
+    for (const partitions of this.topics.values()) yield* partitions.values();
   }
 
   private partition(topic: string, partition: number): PartitionTrack {
-    const id = key(topic, partition);
-    let track = this.partitions.get(id);
+    let partitions = this.topics.get(topic);
+    if (!partitions) {
+      partitions = new Map();
+      this.topics.set(topic, partitions);
+    }
+    let track = partitions.get(partition);
     if (!track) {
-      track = new PartitionTrack();
-      this.partitions.set(id, track);
+      track = new PartitionTrack(topic, partition);
+      partitions.set(partition, track);
     }
     return track;
   }
-}
-
-function key(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
-}
-
-function splitKey(id: string): [string, number] {
-  const colon = id.indexOf(":");
-  return [id.slice(colon + 1), Number(id.slice(0, colon))];
 }
