@@ -116,7 +116,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
         fail(error as Error);
         return;
       }
-      service.submit(features, ({ scored, error }) => {
+      service.submit(features, (error, scored) => {
         if (error || !scored) return fail(error ?? new Error("no result"));
         if (!scored.result.ok) return fail(new PythonException(scored.result.error));
         const out = msg as NodeMessageInFlow & { features?: unknown; timing?: object };

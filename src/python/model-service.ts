@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import { scoreWithRecovery } from "./crash-recovery";
-import { MicroBatcher } from "./micro-batcher";
+import { MicroBatcher, type RowCallback } from "./micro-batcher";
 import { StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
-import { OrderedRelease } from "./ordered-release";
 import type { ModelInfo, RowResult } from "./protocol";
 import { WorkerPool } from "./worker-pool";
 
@@ -52,7 +51,6 @@ export class ModelService {
   batchesScored = 0;
   private pool: WorkerPool;
   private readonly batcher: MicroBatcher<Queued, Scored>;
-  private readonly release = new OrderedRelease();
   private readonly watched: string[];
   private reloading: WorkerPool | undefined;
   private stopped = false;
@@ -67,6 +65,7 @@ export class ModelService {
       maxWaitMs: options.maxWaitMs,
       maxInFlight: BATCHES_PER_WORKER * options.workers,
       maxQueued: options.maxQueued,
+      ordered: options.ordered,
     });
     this.watched = options.reloadOnChange ? [options.spec.modelPath, options.spec.handlerPath].filter(Boolean) : [];
     for (const file of this.watched) fs.watchFile(file, { interval: WATCH_INTERVAL_MS }, (now, before) => {
@@ -82,17 +81,9 @@ export class ModelService {
     this.pool.start();
   }
 
-  /** Scores one record; `deliver` is called once, in input order when the service is ordered. */
-  submit(features: unknown, deliver: (outcome: { scored?: Scored; error?: Error }) => void): void {
-    const ticket = this.options.ordered ? this.release.take() : -1;
-    const finish = (outcome: { scored?: Scored; error?: Error }): void => {
-      if (ticket < 0) deliver(outcome);
-      else this.release.finish(ticket, () => deliver(outcome));
-    };
-    this.batcher.submit({ features, submittedAt: Date.now() }).then(
-      (scored) => finish({ scored }),
-      (error: Error) => finish({ error }),
-    );
+  /** Scores one record; `done` is called once, in input order when the service is ordered. */
+  submit(features: unknown, done: RowCallback<Scored>): void {
+    this.batcher.submit({ features, submittedAt: Date.now() }, done);
   }
 
   /** Loads the model in new workers and switches to them once loaded; the old ones finish what they hold. */
