@@ -3,7 +3,7 @@ import type { Node, NodeAPI } from "node-red";
 import { ConsumerLoop, type ConsumerState, type StateDetail } from "../kafka/consumer-loop";
 import { settleMessage } from "../kafka/settlement";
 import { parseTopics } from "../kafka/topics";
-import { numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
+import { KAFKA_IN_DEFAULTS, numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
 import { shortReason, showStatus } from "./status";
 
 const COMMIT_INTERVAL_MS = 200;
@@ -53,7 +53,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           keyHeaders: config.keyHeaderFormat === "buffer" ? "buffer" : "string",
         },
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
-        maxUnsettled: numberSetting(config.maxUnsettled, 1000, 1, 1_000_000),
+        maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
         commitIntervalMs: COMMIT_INTERVAL_MS,
         deadLetterTopic: (config.deadLetterTopic ?? "").trim(),
       },

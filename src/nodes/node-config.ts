@@ -59,6 +59,12 @@ export interface KafkaInDef extends NodeDef {
   deadLetterTopic: string;
 }
 
+/** kafka-in settings used when the node leaves them blank (the editor offers the same). */
+export const KAFKA_IN_DEFAULTS = {
+  /** Enough to keep reading while a produce request and a commit are on their way (see README, Delivery semantics). */
+  maxUnsettled: 2000,
+} as const;
+
 export type AcksSetting = "all" | "leader" | "none";
 
 export interface KafkaOutDef extends NodeDef {
