@@ -175,7 +175,7 @@ class KafkaBench {
     const flow = this.flowWithoutInput(phase, output);
     await this.runtime.deploy(flow);
     await this.watch.untilGreen(phase === "e2e" ? ["model", "out"] : ["out"]);
-    // every other setting is the node's default: at-least-once, JSON values, max unsettled 1000
+    // every other setting is the node's default: at-least-once, JSON values, max unsettled 2000
     const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true };
     await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "e2e" ? "model" : "out"]] }], "nodes");
   }
