@@ -31,7 +31,10 @@ export class QueueFullError extends Error {
   }
 }
 
-/** Rows are handed back through callbacks rather than a promise each: at tens of thousands of rows a second, the promises cost more than the batching saves. */
+/**
+ * Rows are handed back through callbacks, and ordered per batch: a promise and an
+ * ordering ticket per row took about a fifth of the python-model node's time.
+ */
 export class MicroBatcher<TIn, TOut> {
   private queue: Queued<TIn, TOut>[] = [];
   private inFlight = 0;
