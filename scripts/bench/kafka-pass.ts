@@ -22,8 +22,8 @@ const LATENCY_WARM_UP_S = 2;
 const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50 };
 /**
  * Each throughput is the median of this many runs, taken in turns (bare, passthrough,
- * change node, pipeline, then again), so that a slow moment of the shared machine moves one run of
- * each and not a whole phase. Single runs of the bare pipe varied from 26k to 56k records/s.
+ * change node, pipeline, then again), so that a slow moment of the shared machine
+ * moves one run of each and not a whole phase. Single runs of the bare pipe varied from 26k to 56k records/s.
  */
 const ROUNDS = 3;
 
@@ -44,8 +44,8 @@ interface ThroughputPhase {
 /**
  * The Kafka side of the benchmark, on a broker of its own (or KAFKA_BROKERS): a bare
  * kafkajs pipe as the baseline, kafka-in -> kafka-out, kafka-in -> change -> kafka-out,
- * kafka-in -> python-model -> kafka-out, and that pipeline's latency at a steady rate. Each phase has fresh topics
- * and a fresh consumer group.
+ * kafka-in -> python-model -> kafka-out, and that pipeline's latency at a steady rate.
+ * Each phase has fresh topics and a fresh consumer group.
  */
 export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds: number): Promise<PassResult> {
   const broker = await benchBroker();
