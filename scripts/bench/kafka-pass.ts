@@ -23,7 +23,8 @@ const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms:
 /**
  * Each throughput is the median of this many runs, taken in turns (bare, passthrough,
  * change node, pipeline, then again), so that a slow moment of the shared machine
- * moves one run of each and not a whole phase. Single runs of the bare pipe varied from 26k to 56k records/s.
+ * moves one run of each and not a whole phase. Single runs of the bare pipe varied
+ * from 26k to 56k records/s.
  */
 const ROUNDS = 3;
 
