@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PythonShell } from "python-shell";
-import { FrameDecoder, encodeFrame, type ModelInfo, type PythonError, type Reply, type Request, type RowResult } from "./protocol";
+import { FrameDecoder, encodeFrame, numericRows, type ModelInfo, type PythonError, type Reply, type Request, type RowResult } from "./protocol";
 
 const WORKER_SCRIPT = path.join(__dirname, "worker.py");
 /** How long a worker may take to leave after its stdin closes, then after SIGTERM. */
@@ -68,6 +68,7 @@ export class WorkerProcess {
   private readonly writeBacklog: Buffer[] = [];
   private nextId = 1;
   private waitingForDrain = false;
+  private rowsAsNumbers = false;
   private exitInfo: ExitInfo | undefined;
 
   constructor(private readonly options: WorkerProcessOptions) {
@@ -109,12 +110,16 @@ export class WorkerProcess {
   }
 
   async load(request: Omit<Extract<Request, { op: "load" }>, "op">): Promise<ModelInfo> {
+    // the built-in handlers take numeric rows as one float64 array; a handler of the
+    // user's gets its rows as JSON gives them (whole numbers stay ints in Python)
+    this.rowsAsNumbers = request.kind !== "python";
     const reply = await this.request({ op: "load", ...request });
     return (reply as { info: ModelInfo }).info;
   }
 
   async predict(rows: unknown[]): Promise<RowResult[]> {
-    const reply = await this.request({ op: "predict", rows });
+    const block = this.rowsAsNumbers ? numericRows(rows) : undefined;
+    const reply = await (block ? this.request({ op: "predict", shape: block.shape }, block.numbers) : this.request({ op: "predict", rows }));
     return (reply as { results: RowResult[] }).results;
   }
 
@@ -139,12 +144,12 @@ export class WorkerProcess {
     if (this.alive) this.shell.childProcess.kill("SIGKILL");
   }
 
-  private request(body: Request): Promise<Reply> {
+  private request(body: Request, numbers?: Float64Array): Promise<Reply> {
     if (this.exitInfo) return Promise.reject(new WorkerExitedError(this.pid, this.exitInfo));
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.write(encodeFrame({ id, ...body }));
+      this.write(encodeFrame({ id, ...body }, numbers));
     }).then((reply) => {
       if (!reply.ok) throw new PythonException(reply.error);
       return reply;

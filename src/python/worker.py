@@ -1,8 +1,10 @@
 """Persistent model worker: loads one model once, then scores batches on request.
 
-Protocol (see protocol.ts): frames of a 4-byte big-endian length and a UTF-8 JSON
-body, requests on stdin, replies on the original stdout. Every reply names the
-request it answers and says ok or error. Everything else the process prints (user
+Protocol (see protocol.ts): frames of a 4-byte big-endian length and a body: a 4-byte
+big-endian header length, a UTF-8 JSON header, then, when the header says so, a block
+of little-endian float64 numbers (numeric rows in, numeric outputs out). Requests come
+on stdin, replies go to the original stdout. Every reply names the request it answers
+and says ok or error. Everything else the process prints (user
 code, Keras progress bars, TensorFlow logs) goes to the log channel, so it cannot
 corrupt the protocol.
 """
@@ -57,17 +59,31 @@ def read_exact(stream, size):
         if not chunk:
             return None
         data += chunk
-    return bytes(data)
+    return data
 
 
 def read_frame(stream):
-    header = read_exact(stream, HEADER.size)
-    if header is None:
+    """The next request and its numbers block (empty when it has none), or None at the end of input."""
+    length = read_exact(stream, HEADER.size)
+    if length is None:
         return None
-    body = read_exact(stream, HEADER.unpack(header)[0])
+    body = read_exact(stream, HEADER.unpack(length)[0])
     if body is None:
         return None
-    return orjson.loads(body) if orjson else json.loads(body)
+    header_end = HEADER.size + HEADER.unpack_from(body)[0]
+    header = bytes(body[HEADER.size : header_end])
+    return (orjson.loads(header) if orjson else json.loads(header)), body[header_end:]
+
+
+def frame(header, numbers=b""):
+    return HEADER.pack(HEADER.size + len(header) + len(numbers)) + HEADER.pack(len(header)) + header + numbers
+
+
+def rows_from_block(block, shape):
+    """Numeric rows sent as numbers (only to the built-in handlers, which take one array)."""
+    import numpy as np
+
+    return np.frombuffer(block, dtype="<f8").reshape(shape)
 
 
 def to_jsonable(value):
@@ -96,6 +112,8 @@ def import_file(path, name):
 
 HANDLERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handlers")
 sys.path.insert(0, HANDLERS_DIR)  # the built-in handlers share helpers
+
+from shaping import Outputs  # noqa: E402 (found on the path set just above)
 
 
 def load_handler(request):
@@ -130,12 +148,18 @@ class Worker:
         return {"python": sys.version.split()[0], "executable": sys.executable, "pid": os.getpid(), **info}
 
     def predict(self, rows):
-        """Score the batch in one call; if it fails, score row by row so only bad rows fail."""
+        """
+        Score the batch in one call; if it fails, score row by row so only bad rows fail.
+        Returns the built-in handlers' Outputs as they are (sent as numbers), else one
+        result per row.
+        """
         try:
-            results = list(self.handler.predict(self.model, rows))
+            results = self.handler.predict(self.model, rows)
+            if not isinstance(results, Outputs):
+                results = list(results)
             if len(results) != len(rows):
                 raise ValueError(f"predict() returned {len(results)} results for {len(rows)} rows")
-            return [{"ok": True, "value": value} for value in results]
+            return results if isinstance(results, Outputs) else [{"ok": True, "value": value} for value in results]
         except Exception:
             if len(rows) == 1:
                 raise
@@ -143,20 +167,27 @@ class Worker:
 
     def predict_one(self, row):
         try:
-            (value,) = self.handler.predict(self.model, [row])
+            results = self.handler.predict(self.model, [row])
+            (value,) = results.rows() if isinstance(results, Outputs) else results
             return {"ok": True, "value": value}
         except Exception as error:
             return {"ok": False, "error": describe(error)}
 
 
-def handle(worker, request):
+def handle(worker, request, block):
+    """The reply to a request, and the numbers block that goes with it."""
     op = request.get("op")
     if op == "load":
-        return {"info": worker.load(request)}
+        return {"info": worker.load(request)}, b""
     if op == "predict":
         if worker.handler is None:
             raise RuntimeError("no model loaded")
-        return {"results": worker.predict(request["rows"])}
+        shape = request.get("shape")
+        rows = rows_from_block(block, shape) if shape else request["rows"]
+        results = worker.predict(rows)
+        if isinstance(results, Outputs):
+            return {"outputs": results.table()}, results.numbers()
+        return {"results": results}, b""
     raise ValueError(f"unknown op {op!r}")
 
 
@@ -188,15 +219,17 @@ def encodable_or_error(result):
 def serve(protocol_in, protocol_out):
     worker = Worker()
     while True:
-        request = read_frame(protocol_in)
-        if request is None:
+        received = read_frame(protocol_in)
+        if received is None:
             return  # the parent closed the pipe: it is gone or wants us gone
+        request, block = received
         request_id = request.get("id")
         try:
-            body = encode_reply({"id": request_id, "ok": True, **handle(worker, request)})
+            reply, numbers = handle(worker, request, block)
+            body = frame(encode_reply({"id": request_id, "ok": True, **reply}), numbers)
         except Exception as error:
-            body = encode({"id": request_id, "ok": False, "error": describe(error)})
-        protocol_out.write(HEADER.pack(len(body)) + body)
+            body = frame(encode({"id": request_id, "ok": False, "error": describe(error)}))
+        protocol_out.write(body)
 
 
 def main():

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { PythonException, WorkerExitedError, WorkerProcess } from "../../src/python/worker-process";
-import { PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
+import { HOLDOUT, IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 const ECHO_HANDLER = writeHandler(
   "echo_handler",
@@ -113,6 +113,28 @@ describe("Python worker process (real Python)", () => {
     const exit = await worker.exited;
     assert.match(exit.spawnError?.message ?? "", /ENOENT/);
     await assert.rejects(worker.predict([1]), WorkerExitedError);
+  });
+
+  it("builds from the numbers a built-in handler sends the same results Python builds itself", async function () {
+    this.timeout(120_000);
+    // the same Keras handler behind a handler of the user's kind: its rows and results travel as JSON
+    const asJson = writeHandler(
+      "keras_as_json",
+      "import keras_handler\ndef load(path, config):\n    return keras_handler.load(path, config)\ndef predict(model, batch):\n    return keras_handler.predict(model, batch).rows()\n",
+    );
+    const rows = HOLDOUT.map((row) => row.features);
+    for (const output of ["label", "raw"]) {
+      const config = { backend: "tensorflow", output, max_batch: 32 };
+      const [numeric, json] = [started(), started()];
+      await Promise.all([
+        numeric.load({ kind: "keras", model_path: IRIS_MODEL, handler_path: "", config }),
+        json.load({ kind: "python", model_path: IRIS_MODEL, handler_path: asJson, config }),
+      ]);
+      const [fromNumbers, fromJson] = await Promise.all([numeric.predict(rows), json.predict(rows)]);
+      assert.equal(fromNumbers.length, rows.length);
+      assert.ok(fromNumbers.every((result) => result.ok));
+      assert.deepEqual(fromNumbers, fromJson, `output ${output}`);
+    }
   });
 
   it("leaves no process behind after stop", async () => {

@@ -16,6 +16,43 @@ def check_rows(np, batch, input_shape):
     raise ValueError(f"expected features of shape {list(input_shape)}")
 
 
+class Outputs:
+    """
+    A batch's numeric outputs and how each row's result is made of them (see
+    format_outputs). The worker sends the numbers as bytes and the node builds each
+    row's result; rows() builds the same results here.
+    """
+
+    def __init__(self, mode, values, labels=None):
+        self.mode = mode
+        self.values = values
+        self.labels = labels
+
+    def __len__(self):
+        return len(self.values)
+
+    def table(self):
+        """What the node needs, besides the numbers, to build each row's result."""
+        described = {"mode": self.mode, "shape": list(self.values.shape)}
+        if self.labels is not None:
+            described["labels"] = list(self.labels)
+        return described
+
+    def numbers(self):
+        return self.values.astype("<f8", copy=False).tobytes()
+
+    def rows(self):
+        if self.mode == "value":
+            return self.values.tolist()
+        if self.mode == "label":
+            best = self.values.argmax(axis=1).tolist()
+            return [
+                {"label": self.labels[index], "score": probabilities[index], "probabilities": probabilities}
+                for index, probabilities in zip(best, self.values.tolist())
+            ]
+        return [row.tolist() for row in self.values]
+
+
 def format_outputs(np, outputs, labels, mode):
     """
     Turns a batch of model outputs into one JSON value per row:
@@ -24,7 +61,7 @@ def format_outputs(np, outputs, labels, mode):
       label - {label, score, probabilities} (the model must output one score per label)
       auto  - label when labels are known and match, else value for one output, else raw
     """
-    outputs = np.asarray(outputs)
+    outputs = np.asarray(outputs, dtype="float64")
     if not np.all(np.isfinite(outputs)):
         # JSON has no NaN or infinity; the rows that give them fail (the worker retries row by row)
         raise ValueError("the model returned a value that is not a finite number (NaN or infinity)")
@@ -40,14 +77,9 @@ def format_outputs(np, outputs, labels, mode):
     if mode == "value":
         if width != 1:
             raise ValueError(f"output 'value' needs one number per record, the model gives {width}")
-        return per_row[:, 0].astype(float).tolist()
+        return Outputs("value", per_row[:, 0])
     if mode == "label":
         if labels is None or len(labels) != width:
             raise ValueError(f"output 'label' needs {width} labels, the model has {'none' if labels is None else len(labels)}")
-        best = np.argmax(per_row, axis=1)
-        scores = per_row[np.arange(len(per_row)), best].tolist()
-        return [
-            {"label": labels[index], "score": score, "probabilities": probabilities}
-            for index, score, probabilities in zip(best.tolist(), scores, per_row.tolist())
-        ]
-    return [row.tolist() for row in outputs]
+        return Outputs("label", per_row, labels)
+    return Outputs("raw", outputs)
