@@ -86,13 +86,18 @@ export function numericRows(rows: unknown[]): { shape: number[]; numbers: Float6
   const rowShape: number[] = [];
   for (let item = rows[0]; Array.isArray(item); item = item[0]) rowShape.push(item.length);
   if (rows.length === 0 || rowShape.length === 0) return undefined;
-  const numbers = new Float64Array(rows.length * rowShape.reduce((product, size) => product * size, 1));
+  const numbers = new Float64Array(rows.length * sizeOf(rowShape));
   let at = 0;
   for (const row of rows) {
     at = flatten(row, rowShape, 0, numbers, at);
     if (at < 0) return undefined;
   }
   return { shape: [rows.length, ...rowShape], numbers };
+}
+
+/** How many numbers an array of this shape holds. */
+function sizeOf(shape: number[]): number {
+  return shape.reduce((product, size) => product * size, 1);
 }
 
 /** Writes a value of the given shape into `into` from `at`; the next position, or -1 if the value is not of that shape. */
@@ -135,7 +140,7 @@ export class FrameDecoder {
 
 function tableResults(table: OutputTable, bytes: Buffer, start: number, end: number): RowResult[] {
   const [rows, ...rowShape] = table.shape;
-  const width = rowShape.reduce((product, size) => product * size, 1);
+  const width = sizeOf(rowShape);
   if (end - start !== rows * width * FLOAT64) throw new Error(`a reply of ${rows} rows of ${width} numbers has ${end - start} bytes`);
   const results: RowResult[] = new Array(rows);
   for (let row = 0, at = start; row < rows; row++) {
