@@ -55,7 +55,7 @@ class Outputs:
 
 def format_outputs(np, outputs, labels, mode):
     """
-    Turns a batch of model outputs into one JSON value per row:
+    Turns a batch of model outputs into Outputs, which say what each row's result is:
       raw   - the output as the model gives it (a list, or a number for a scalar output)
       value - a plain number (the model must output one value per row)
       label - {label, score, probabilities} (the model must output one score per label)
