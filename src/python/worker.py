@@ -42,6 +42,20 @@ def take_protocol_streams():
     return protocol_in, protocol_out
 
 
+def run_as_batch_job():
+    """On Linux, SCHED_BATCH: the same share of CPU, but a worker woken by a new batch
+    waits for the running thread's time slice instead of preempting it. The thread it
+    would preempt is usually Node-RED's, the one that just sent the batch: on two busy
+    cores each such write cost Node about 100 microseconds. Threads started later
+    (TensorFlow's among them) inherit the policy."""
+    if not hasattr(os, "sched_setscheduler"):
+        return
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except OSError:
+        pass  # a sandbox may refuse it; the worker runs as before
+
+
 def exit_when_parent_dies(parent_pid):
     def watch():
         while True:
@@ -233,6 +247,7 @@ def serve(protocol_in, protocol_out):
 
 
 def main():
+    run_as_batch_job()
     protocol_in, protocol_out = take_protocol_streams()
     exit_when_parent_dies(os.getppid())
     profile_to = os.environ.get("PYTHON_MODEL_PROFILE")

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { PythonException, WorkerExitedError, WorkerProcess } from "../../src/python/worker-process";
 import { HOLDOUT, IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
@@ -23,6 +24,19 @@ def predict(model, batch):
     return out
 `,
 );
+
+/** Linux's number for the SCHED_BATCH policy (include/uapi/linux/sched.h). */
+const SCHED_BATCH = 3;
+
+/** Each thread's name and scheduling policy: field 41 of /proc/<pid>/task/<tid>/stat (proc(5)). */
+function schedulingPolicies(pid: number): { name: string; policy: number }[] {
+  return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    // the name, in parentheses, may itself hold spaces and parentheses; fields from 3 follow the last ")"
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), policy: Number(fields[41 - 3]) };
+  });
+}
 
 function startEcho(lines: string[] = []): WorkerProcess {
   return new WorkerProcess({ python: PYTHON, onLog: (line) => lines.push(line) });
@@ -135,6 +149,16 @@ describe("Python worker process (real Python)", () => {
       assert.ok(fromNumbers.every((result) => result.ok));
       assert.deepEqual(fromNumbers, fromJson, `output ${output}`);
     }
+  });
+
+  it("runs as a batch job (SCHED_BATCH), TensorFlow's threads included, so that a new batch does not preempt Node-RED", async function () {
+    this.timeout(120_000);
+    const worker = started();
+    await worker.load({ kind: "keras", model_path: IRIS_MODEL, handler_path: "", config: { backend: "tensorflow", output: "label", max_batch: 8 } });
+    await worker.predict(HOLDOUT.slice(0, 4).map((row) => row.features));
+    const threads = schedulingPolicies(worker.pid as number);
+    assert.ok(threads.length > 2, `threads: ${JSON.stringify(threads)}`);
+    assert.deepEqual(threads.filter((thread) => thread.policy !== SCHED_BATCH), []);
   });
 
   it("leaves no process behind after stop", async () => {
