@@ -1,4 +1,5 @@
 import { Partitioners, type CompressionTypes, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from "kafkajs";
+import { ProduceRefusedError, ProducerStoppedError, permanentRefusal, refusalReason } from "./produce-errors";
 
 export interface ProduceOptions {
   /** -1 = all in-sync replicas, 1 = leader only, 0 = no acknowledgement. */
@@ -13,9 +14,25 @@ export interface Delivery {
   offset: string;
 }
 
+export interface SendOptions {
+  /**
+   * Keep sending, with growing pauses, after failures that may pass (a broker out of
+   * reach), until written or stop(). For records from kafka-in: what holds them is
+   * bounded by its max unsettled. Without it, such a failure rejects at once.
+   */
+  retry?: boolean;
+}
+
+/** What the node shows while failures are being retried. */
+export interface ProducerEvents {
+  retrying?: (error: Error, nextAttemptInMs: number) => void;
+  recovered?: () => void;
+}
+
 interface Pending {
   topic: string;
   message: Message;
+  retry: boolean;
   resolve: (delivery: Delivery | undefined) => void;
   reject: (error: Error) => void;
 }
@@ -25,6 +42,8 @@ interface Pending {
  * that grows with the square of their number (1,000 took 3.5 ms, 50,000 took 3.5 s).
  */
 const MAX_REQUEST_MESSAGES = 1000;
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
 
 /** The partitions of a topic, for choosing each message's partition before it is sent. */
 export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
@@ -35,10 +54,19 @@ export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
  * when the broker has acknowledged the request that carried it. Given a partition
  * lookup, it picks each message's partition itself (as kafkajs would), so that it can
  * tell each message its offset: baseOffset of its partition plus its place there.
+ *
+ * A request the broker refuses for good (a record too large, a topic missing or not
+ * allowed) is sent again in halves until the refused record stands alone: only it fails,
+ * with a ProduceRefusedError; the others are written. (Partitions of the request that
+ * the broker had accepted are written again: duplicates, as at-least-once allows.)
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
   private sending = false;
+  private stopped = false;
+  private failuresInARow = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private endRetryWait: (() => void) | undefined;
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
@@ -46,12 +74,14 @@ export class BatchingProducer {
     private readonly producer: () => Promise<Producer>,
     private readonly options: ProduceOptions,
     private readonly partitionsOf?: PartitionLookup,
+    private readonly events: ProducerEvents = {},
   ) {}
 
   /** Resolves, once acknowledged, with the message's place when there is a partition lookup. */
-  send(topic: string, message: Message): Promise<Delivery | undefined> {
+  send(topic: string, message: Message, options: SendOptions = {}): Promise<Delivery | undefined> {
+    if (this.stopped) return Promise.reject(new ProducerStoppedError());
     return new Promise((resolve, reject) => {
-      this.queue.push({ topic, message, resolve, reject });
+      this.queue.push({ topic, message, retry: Boolean(options.retry), resolve, reject });
       if (this.sending) return;
       this.sending = true;
       // Node-RED delivers each msg of a burst (a fetched batch, a scored batch) in its own
@@ -60,20 +90,69 @@ export class BatchingProducer {
     });
   }
 
+  /** Rejects what is still waiting or being retried with a ProducerStoppedError; later sends reject at once. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.endRetryWait?.();
+    rejectAll(this.queue.splice(0), new ProducerStoppedError());
+  }
+
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_REQUEST_MESSAGES);
-      try {
-        if (this.partitionsOf) await this.choosePartitions(batch, this.partitionsOf);
-        const producer = await this.producer();
-        const written = await producer.sendBatch({ topicMessages: groupByTopic(batch), acks: this.options.acks, compression: this.options.compression });
-        const deliveries = this.partitionsOf ? placeEach(batch, written) : [];
-        batch.forEach((item, index) => item.resolve(deliveries[index]));
-      } catch (error) {
-        for (const item of batch) item.reject(error as Error);
+    while (this.queue.length > 0 && !this.stopped) {
+      const { retry, error } = await this.write(this.queue.splice(0, MAX_REQUEST_MESSAGES));
+      if (!error) {
+        if (this.failuresInARow > 0) this.events.recovered?.();
+        this.failuresInARow = 0;
       }
+      if (!error || retry.length === 0) continue;
+      // kept in front, so that what follows them is written after them, in order
+      this.queue.unshift(...retry);
+      await this.waitBeforeRetry(error as Error);
     }
+    rejectAll(this.queue.splice(0), new ProducerStoppedError());
     this.sending = false;
+  }
+
+  /**
+   * Sends a batch and settles each message's promise, except those to send again after a
+   * failure that may pass: they are returned, with the failure.
+   */
+  private async write(batch: Pending[]): Promise<{ retry: Pending[]; error?: Error }> {
+    try {
+      if (this.partitionsOf) await this.choosePartitions(batch, this.partitionsOf);
+      const producer = await this.producer();
+      const written = await producer.sendBatch({ topicMessages: groupByTopic(batch), acks: this.options.acks, compression: this.options.compression });
+      const deliveries = this.partitionsOf ? placeEach(batch, written) : [];
+      batch.forEach((item, index) => item.resolve(deliveries[index]));
+      return { retry: [] };
+    } catch (error) {
+      const code = permanentRefusal(error);
+      if (code === undefined) {
+        rejectAll(batch.filter((item) => !item.retry), error as Error);
+        return { retry: batch.filter((item) => item.retry), error: error as Error };
+      }
+      if (batch.length === 1) {
+        batch[0].reject(new ProduceRefusedError(batch[0].topic, code, refusalReason(code)));
+        return { retry: [] };
+      }
+      const half = Math.ceil(batch.length / 2);
+      const first = await this.write(batch.slice(0, half));
+      // the second half waits behind what the first half has to retry, in order
+      if (first.error) return { retry: [...first.retry, ...batch.slice(half)], error: first.error };
+      return this.write(batch.slice(half));
+    }
+  }
+
+  private async waitBeforeRetry(error: Error): Promise<void> {
+    if (this.stopped) return;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.failuresInARow++);
+    this.events.retrying?.(error, delay);
+    await new Promise<void>((resolve) => {
+      this.endRetryWait = resolve;
+      this.retryTimer = setTimeout(resolve, delay);
+    });
+    this.endRetryWait = undefined;
   }
 
   private async choosePartitions(batch: Pending[], partitionsOf: PartitionLookup): Promise<void> {
@@ -100,6 +179,10 @@ function placeEach(batch: Pending[], written: RecordMetadata[]): Delivery[] {
     if (offset !== undefined) next.set(key, offset + 1n);
     return { topic, partition: message.partition as number, offset: offset === undefined ? "-1" : offset.toString() };
   });
+}
+
+function rejectAll(items: Pending[], error: Error): void {
+  for (const item of items) item.reject(error);
 }
 
 function groupByTopic(batch: Pending[]): TopicMessages[] {

@@ -2,7 +2,8 @@ import type { Consumer, KafkaMessage } from "kafkajs";
 import type { KafkaConnection } from "./connection";
 import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
-import { decodeRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
+import { ProducerStoppedError } from "./produce-errors";
+import { decodeRecord, reportedRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
 import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
 
 const FIRST_RESTART_DELAY_MS = 5000;
@@ -26,6 +27,31 @@ const PAUSED_STATUS_HOLD_MS = 1000;
 
 export type DeliveryMode = "at-least-once" | "auto-commit";
 
+/**
+ * What becomes of a record that can be written neither where the flow sends it nor to
+ * the dead-letter topic (the broker refuses it for good: too large, topic missing, not
+ * allowed):
+ * - stop: its partition stops there, visibly; nothing after it is committed, so nothing
+ *   is lost, and it is read again after a redeploy or restart (once the cause is fixed);
+ * - skip: it is settled (committed past) and logged with its topic, partition and offset.
+ * With auto-commit, offsets are committed as read, so it is always skip.
+ */
+export type RefusalPolicy = "stop" | "skip";
+
+/** A record that could not be written anywhere, and what was done about it. */
+export interface Refusal {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The broker's reason, or the kafka-out failure that made the record undeliverable. */
+  reason: string;
+  /** Set when it was the dead-letter topic that refused it. */
+  deadLetterTopic?: string;
+  action: "stopped" | "skipped";
+  /** The record as this consumer emitted it (a large payload cut short), when it was kept for the dead-letter topic. */
+  msg?: RecordMessage;
+}
+
 export interface ConsumerLoopOptions {
   /** Names this consumer in settlement handles; unique per running consumer. */
   source: string;
@@ -43,6 +69,7 @@ export interface ConsumerLoopOptions {
   commitIntervalMs: number;
   /** Where failed records go; blank for none. */
   deadLetterTopic: string;
+  refusalPolicy: RefusalPolicy;
 }
 
 export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
@@ -59,6 +86,9 @@ export interface StateDetail {
 export interface ConsumerLoopEvents {
   onRecord: (msg: RecordMessage, error?: RecordDecodeError) => void;
   onState: (state: ConsumerState, detail?: StateDetail) => void;
+  onRefused: (refusal: Refusal) => void;
+  /** A dead letter could not be written and is being retried (with the failure), or is written again (undefined). */
+  onDeadLetterRetry: (error: Error | undefined) => void;
 }
 
 /**
@@ -69,6 +99,12 @@ export interface ConsumerLoopEvents {
  * records pile up, so that the bound does not throttle a fast flow.
  */
 export class ConsumerLoop {
+  /** Records settled as failed (reported to Catch), dead-lettered or not, since start. */
+  failed = 0;
+  /** Of those, the ones written to the dead-letter topic. */
+  deadLettered = 0;
+  /** Partitions held at a record that could not be written anywhere, by "partition/topic". */
+  readonly stopped = new Map<string, Refusal>();
   private readonly tracker = new OffsetTracker();
   private consumer: Consumer | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -95,7 +131,12 @@ export class ConsumerLoop {
     private readonly options: ConsumerLoopOptions,
     private readonly events: ConsumerLoopEvents,
   ) {
-    this.deadLetters = options.deadLetterTopic ? new DeadLetterWriter(connection, options.deadLetterTopic) : undefined;
+    this.deadLetters = options.deadLetterTopic
+      ? new DeadLetterWriter(connection, options.deadLetterTopic, {
+          retrying: (error) => this.events.onDeadLetterRetry(error),
+          recovered: () => this.events.onDeadLetterRetry(undefined),
+        })
+      : undefined;
     const settlerRegistration = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
     // until it has joined its group, a retried error tells why the consumer is still connecting
     const retriedErrors = connection.onRetriedError((error) => {
@@ -119,6 +160,12 @@ export class ConsumerLoop {
       const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
       this.tracker.forget(owned);
       for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
+      for (const [key, { topic, partition }] of this.stopped) {
+        if (owned(topic, partition)) continue;
+        // its next owner reads the record again; were it assigned back, it must not come back paused
+        consumer.resume([{ topic, partitions: [partition] }]);
+        this.stopped.delete(key);
+      }
       this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
     });
     consumer.on(CRASH, ({ payload }) => {
@@ -172,6 +219,7 @@ export class ConsumerLoop {
     this.consumer = undefined;
     this.tracker.forget(() => false);
     this.originals.clear();
+    this.stopped.clear();
     this.showingPaused = false;
     this.restartTimer = setTimeout(() => {
       void (crashed?.disconnect() ?? Promise.resolve()).catch(() => undefined).then(() => this.start());
@@ -195,12 +243,14 @@ export class ConsumerLoop {
         // resolved once per batch, at the last record emitted: a batch left early (stop, rebalance) is read again from there
         let emitted: string | undefined;
         try {
-          // a stop or a rebalance can only happen while this loop awaits: checked then, not per record
-          if (!stillValid()) return;
+          // a stop, a rebalance or a stopped partition can only come while this loop awaits: checked then, not per record
+          if (!stillValid() || this.tracker.isStopped(topic, partition)) return;
           for (const message of batch.messages) {
             // back-pressure waits here rather than pausing the consumer: a pause drops the
             // batch kafkajs already fetched, and fetching it again caps throughput
-            if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled && !(await this.roomFor(heartbeat, stillValid))) return;
+            if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) {
+              if (!(await this.roomFor(heartbeat, stillValid)) || this.tracker.isStopped(topic, partition)) return;
+            }
             emitted = message.offset;
             if (!this.tracker.track(topic, partition, message.offset)) continue; // fetched again while in flight
             if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
@@ -227,31 +277,72 @@ export class ConsumerLoop {
     clearInterval(this.commitTimer);
     clearTimeout(this.restartTimer);
     this.unregister();
+    this.deadLetters?.stop();
     await this.commit();
     await this.consumer?.disconnect();
   }
 
   private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
-    if (!this.deadLetters) {
-      if (outcome !== "undelivered") this.markSettled(handle);
+    if (outcome === "processed") {
+      this.markSettled(handle, this.deadLetters && recordKey(handle.topic, handle.partition, handle.offset));
       return;
     }
+    // a record of an earlier assignment is its next owner's to read again
+    if (!this.tracker.isUnsettled(handle.topic, handle.partition, handle.offset)) return;
+    this.failed++;
     const key = recordKey(handle.topic, handle.partition, handle.offset);
     const original = this.originals.get(key);
-    if (outcome === "processed" || !original) {
-      if (outcome !== "undelivered") this.markSettled(handle, key);
+    if (!this.deadLetters || !original) {
+      // failed: reported to Catch, which counts as dealt with; undelivered: written nowhere
+      if (outcome === "failed") this.markSettled(handle, key);
+      else this.refuse(handle, failure?.error ?? "not written");
       return;
     }
+    const deadLetterTopic = this.deadLetters.topic;
     this.deadLetters.write(original.message, handle, failure).then(
-      () => this.markSettled(handle, key),
-      // left unsettled, so it is not committed: read again after a restart or rebalance
-      (error: Error) => this.events.onState(this.showingPaused ? "paused" : "connected", { error, inFlight: this.tracker.uncommitted }),
+      () => {
+        this.deadLettered++;
+        this.markSettled(handle, key);
+      },
+      (error: Error) => {
+        // stopping: left unsettled, so it is read again
+        if (!(error instanceof ProducerStoppedError)) this.refuse(handle, error.message, { deadLetterTopic, message: original.message });
+      },
     );
+  }
+
+  /** A record that could not be written anywhere: its partition stops there, or it is skipped (RefusalPolicy). */
+  private refuse(handle: SettlementHandle, reason: string, deadLetter?: { deadLetterTopic: string; message: KafkaMessage }): void {
+    const { topic, partition, offset } = handle;
+    const key = recordKey(topic, partition, offset);
+    const stop = this.options.refusalPolicy === "stop" && this.atLeastOnce;
+    const refusal: Refusal = {
+      topic,
+      partition,
+      offset,
+      reason,
+      deadLetterTopic: deadLetter?.deadLetterTopic,
+      action: stop ? "stopped" : "skipped",
+      msg: deadLetter && reportedRecord(topic, partition, deadLetter.message, this.options.formats, this.options.source),
+    };
+    if (stop) {
+      this.originals.delete(key);
+      this.tracker.stop(topic, partition);
+      this.consumer?.pause([{ topic, partitions: [partition] }]);
+      const partitionKey = `${partition}/${topic}`;
+      const first = this.stopped.get(partitionKey);
+      if (!first || BigInt(offset) < BigInt(first.offset)) this.stopped.set(partitionKey, refusal);
+      // its records no longer count as in flight: a consumer waiting for room may read on
+      if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
+    } else {
+      this.markSettled(handle, key);
+    }
+    this.events.onRefused(refusal);
   }
 
   /** `key` names the original kept for the dead-letter topic, which is then no longer needed. */
   private markSettled(handle: SettlementHandle, key?: string): void {
-    if (key !== undefined) this.originals.delete(key);
+    if (key) this.originals.delete(key);
     if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
     if (this.waiting || this.tracker.settledUncommitted >= this.options.maxUnsettled * COMMIT_AT_SHARE) this.commitSoon();
   }

@@ -1,4 +1,5 @@
 import type { IHeaders, KafkaMessage } from "kafkajs";
+import { BatchingProducer, type ProducerEvents } from "./batching-producer";
 import type { KafkaConnection } from "./connection";
 import type { Failure, SettlementHandle } from "./settlement";
 
@@ -13,13 +14,20 @@ export const DEAD_LETTER_HEADERS = {
 
 /**
  * Writes a failed record, byte for byte (key, value, headers), to the dead-letter topic,
- * with headers that say what failed, where, and where the record came from.
+ * with headers that say what failed, where, and where the record came from. Failures
+ * that may pass are retried until written or stopped; a refusal for good rejects with
+ * a ProduceRefusedError.
  */
 export class DeadLetterWriter {
+  private readonly producer: BatchingProducer;
+
   constructor(
-    private readonly connection: KafkaConnection,
+    connection: KafkaConnection,
     readonly topic: string,
-  ) {}
+    events: ProducerEvents,
+  ) {
+    this.producer = new BatchingProducer(() => connection.producer(), { acks: -1 }, undefined, events);
+  }
 
   async write(record: KafkaMessage, source: SettlementHandle, failure: Failure | undefined): Promise<void> {
     const headers: IHeaders = {
@@ -30,7 +38,11 @@ export class DeadLetterWriter {
       [DEAD_LETTER_HEADERS.partition]: String(source.partition),
       [DEAD_LETTER_HEADERS.offset]: source.offset,
     };
-    const producer = await this.connection.producer();
-    await producer.send({ topic: this.topic, acks: -1, messages: [{ key: record.key, value: record.value, headers }] });
+    await this.producer.send(this.topic, { key: record.key, value: record.value, headers }, { retry: true });
+  }
+
+  /** Dead letters not yet written are given up: their records stay unsettled, to be read again. */
+  stop(): void {
+    this.producer.stop();
   }
 }

@@ -34,6 +34,8 @@ class PartitionTrack {
   end: bigint | undefined;
   /** The first offset emitted: a commit point at or below it would say nothing new. */
   start: bigint | undefined;
+  /** Held at a record that cannot be settled (it stays unsettled): no longer counted, never committed past it. */
+  stopped = false;
 
   add(offset: bigint): void {
     this.unsettled.add(offset);
@@ -85,24 +87,36 @@ export class OffsetTracker {
     return this.settledUncommittedTotal;
   }
 
-  /** Returns false when the record is already being processed (fetched again). */
+  /** Returns false when the record is already being processed (fetched again), or its partition is stopped. */
   track(topic: string, partition: number, offset: string): boolean {
     const track = this.partition(topic, partition);
     const value = BigInt(offset);
-    if (track.unsettled.has(value)) return false;
+    if (track.stopped || track.unsettled.has(value)) return false;
     track.add(value);
     this.unsettledTotal++;
     return true;
   }
 
-  /** Returns false when the record was not tracked (already settled, or from an older assignment). */
+  /** Emitted and not yet settled, on a partition that is not stopped. */
+  isUnsettled(topic: string, partition: number, offset: string): boolean {
+    const track = this.topics.get(topic)?.get(partition);
+    return track !== undefined && !track.stopped && track.unsettled.has(BigInt(offset));
+  }
+
+  /**
+   * Returns false when the record was not tracked (already settled, or from an older
+   * assignment). On a stopped partition, a record below the one it is held at still moves
+   * the commit point up to that one.
+   */
   settle(topic: string, partition: number, offset: string): boolean {
     const track = this.topics.get(topic)?.get(partition);
     const value = BigInt(offset);
     if (!track || !track.unsettled.delete(value)) return false;
-    this.unsettledTotal--;
-    track.settledUncommitted.push(value);
-    this.settledUncommittedTotal++;
+    if (!track.stopped) {
+      this.unsettledTotal--;
+      track.settledUncommitted.push(value);
+      this.settledUncommittedTotal++;
+    }
     const point = track.lowestUnsettled() ?? track.end;
     if (point !== undefined && track.start !== undefined && point > track.start) track.committable = point;
     return true;
@@ -131,14 +145,35 @@ export class OffsetTracker {
     }
   }
 
+  /**
+   * Holds a partition at a record that cannot be settled, and is left unsettled: nothing
+   * of the partition is committed past it, and its records no longer count as in flight,
+   * so that the other partitions go on reading.
+   */
+  stop(topic: string, partition: number): void {
+    const track = this.topics.get(topic)?.get(partition);
+    if (!track || track.stopped) return;
+    this.uncount(track);
+    track.stopped = true;
+    track.settledUncommitted = [];
+  }
+
+  isStopped(topic: string, partition: number): boolean {
+    return this.topics.get(topic)?.get(partition)?.stopped ?? false;
+  }
+
   /** Forgets partitions this consumer no longer owns (after a rebalance). */
   forget(keep: (topic: string, partition: number) => boolean): void {
     for (const track of this.tracks()) {
       if (keep(track.topic, track.partition)) continue;
-      this.unsettledTotal -= track.unsettled.size;
-      this.settledUncommittedTotal -= track.settledUncommitted.length;
+      if (!track.stopped) this.uncount(track);
       this.topics.get(track.topic)?.delete(track.partition);
     }
+  }
+
+  private uncount(track: PartitionTrack): void {
+    this.unsettledTotal -= track.unsettled.size;
+    this.settledUncommittedTotal -= track.settledUncommitted.length;
   }
 
   private *tracks(): Generator<PartitionTrack> {

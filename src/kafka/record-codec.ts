@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
 import type { SettlementHandle } from "./settlement";
 
@@ -19,12 +20,20 @@ export interface RecordMessage {
   offset: string;
   timestamp: number;
   headers: Record<string, string | Buffer>;
-  kafka: SettlementHandle;
+  /** keyBuffer: the key's bytes, when the key is given as a string but is not valid UTF-8 (the string then has U+FFFD in their place). */
+  kafka: SettlementHandle & { keyBuffer?: Buffer };
   [property: string]: unknown;
 }
 
+/** Deeper JSON than this is refused: Node-RED copies a msg (for Catch, for a second wire) recursively, and fails at a few thousand levels. */
+export const MAX_JSON_DEPTH = 1000;
+
 export class RecordDecodeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** invalid: not JSON; too-deep: JSON nested deeper than MAX_JSON_DEPTH. */
+    readonly reason: "invalid" | "too-deep",
+  ) {
     super(message);
     this.name = "RecordDecodeError";
   }
@@ -54,14 +63,57 @@ export function decodeRecord(
     headers: decodeHeaders(message.headers, asBuffers),
     kafka: { source, topic, partition, offset: message.offset },
   };
+  if (!asBuffers && message.key && !isUtf8(message.key)) msg.kafka.keyBuffer = message.key;
   if (formats.payload === "json" && typeof msg.payload === "string") {
+    if (nestedDeeperThan(msg.payload, MAX_JSON_DEPTH)) {
+      return { msg, error: new RecordDecodeError(`nested deeper than ${MAX_JSON_DEPTH} levels`, "too-deep") };
+    }
     try {
       msg.payload = JSON.parse(msg.payload);
     } catch (error) {
-      return { msg, error: new RecordDecodeError((error as Error).message) };
+      return { msg, error: new RecordDecodeError((error as Error).message, "invalid") };
     }
   }
   return { msg };
+}
+
+/** Whether JSON text opens more than `limit` arrays and objects inside each other. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  // each level takes two characters at least: shorter text cannot be deeper (most records)
+  if (text.length <= limit * 2) return false;
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Values larger than this are cut short in a msg reported to Catch: Node-RED copies that msg for each Catch node. */
+const REPORTED_VALUE_MAX_BYTES = 64 * 1024;
+const REPORTED_VALUE_KEPT_BYTES = 1024;
+
+/**
+ * The msg a record was emitted as, built again for an error report. A value over 64 KiB
+ * is cut to its first KiB as text, and `msg.truncated` gives its full size in bytes (the
+ * record itself is still whole in its topic).
+ */
+export function reportedRecord(topic: string, partition: number, message: KafkaMessage, formats: DecodeFormats, source: string): RecordMessage {
+  const value = message.value;
+  if (!value || value.length <= REPORTED_VALUE_MAX_BYTES) return decodeRecord(topic, partition, message, formats, source).msg;
+  const { msg } = decodeRecord(topic, partition, { ...message, value: value.subarray(0, REPORTED_VALUE_KEPT_BYTES) }, { ...formats, payload: "text" }, source);
+  msg.truncated = { bytes: value.length };
+  return msg;
 }
 
 function decodeHeaders(headers: IHeaders | undefined, asBuffers: boolean): Record<string, string | Buffer> {

@@ -1,13 +1,12 @@
-import type { Node, NodeAPI } from "node-red";
+import type { NodeAPI } from "node-red";
 import { KafkaConnection, parseBrokerList, type ConnectionState } from "../kafka/connection";
 import { securityOptions, type SecurityOptions } from "../kafka/security";
 import type { KafkaBrokerCredentials, KafkaBrokerDef, KafkaBrokerNode } from "./node-config";
-import { showStatus } from "./status";
 
 export = function registerKafkaBroker(RED: NodeAPI): void {
   function KafkaBroker(this: KafkaBrokerNode, config: KafkaBrokerDef): void {
     RED.nodes.createNode(this, config);
-    const users = new Map<string, Node>();
+    const users = new Map<string, (state: ConnectionState) => void>();
     const brokers = parseBrokerList(config.brokers ?? "");
     if (brokers.length === 0) this.configError = RED._("kafka-broker.errors.no-brokers");
     let security: SecurityOptions | undefined;
@@ -17,11 +16,7 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
       this.configError = RED._("kafka-broker.errors.security", { error: (error as Error).message });
     }
     if (this.configError) this.error(this.configError);
-    const show = (user: Node, state: ConnectionState): void => {
-      const look = state === "connected" ? "ok" : state === "connecting" ? "busy" : "off";
-      showStatus(user, look, RED._(`kafka-broker.status.${state}`));
-    };
-    const tell = (state: ConnectionState): void => users.forEach((user) => show(user, state));
+    const tell = (state: ConnectionState): void => users.forEach((listener) => listener(state));
     this.connection = new KafkaConnection(
       { brokers, clientId: config.clientId || "node-red", security },
       (level, text) => {
@@ -31,10 +26,10 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
       },
       tell,
     );
-    this.register = (user) => {
-      users.set(user.id, user);
+    this.register = (user, listener) => {
+      users.set(user.id, listener);
       this.connection.holdProducer();
-      if (this.connection.producerState) show(user, this.connection.producerState);
+      if (this.connection.producerState) listener(this.connection.producerState);
     };
     this.deregister = (user) => {
       users.delete(user.id);

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Node, NodeAPI } from "node-red";
-import { ConsumerLoop, type ConsumerState, type StateDetail } from "../kafka/consumer-loop";
+import { ConsumerLoop, type ConsumerState, type Refusal, type StateDetail } from "../kafka/consumer-loop";
+import { MAX_JSON_DEPTH } from "../kafka/record-codec";
 import { settleMessage } from "../kafka/settlement";
 import { parseTopics } from "../kafka/topics";
 import { KAFKA_IN_DEFAULTS, numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
 import { shortReason, showStatus } from "./status";
 
 const COMMIT_INTERVAL_MS = 200;
+/** How often the status shows the failures of the last interval. */
+const STATUS_INTERVAL_MS = 1000;
 
 export = function registerKafkaIn(RED: NodeAPI): void {
   function KafkaIn(this: Node, config: KafkaInDef): void {
@@ -22,22 +25,51 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       return;
     }
 
-    const showState = (state: ConsumerState, detail?: StateDetail): void => {
-      if (detail?.error && state !== "error") this.warn(detail.error.message);
+    // the status shows the most pressing of: the consumer's state when it is not reading, a
+    // partition stopped at a record written nowhere, dead letters being retried, a pause for
+    // room, failures in the last second, and "subscribed"
+    let state: ConsumerState = "connecting";
+    let detail: StateDetail | undefined;
+    let deadLetterRetry: Error | undefined;
+    let failedPerS = 0;
+    const deadLetterTopic = (config.deadLetterTopic ?? "").trim();
+    const render = (): void => {
+      const stopped = [...loop.stopped.values()];
       switch (state) {
-        case "connected":
-          return showStatus(this, "ok", RED._("kafka-in.status.connected"));
-        case "paused":
-          return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.inFlight ?? 0 }));
         case "connecting":
           if (detail?.reason) return showStatus(this, "busy", RED._("kafka-in.status.retrying", { error: shortReason(detail.reason) }));
           return showStatus(this, "busy", RED._("kafka-in.status.connecting"));
         case "disconnected":
           return showStatus(this, "off", RED._("kafka-in.status.disconnected"));
         case "error":
-          showStatus(this, "error", RED._("kafka-in.status.error", { error: shortReason(detail?.error) }));
-          if (detail?.error) this.error(RED._("kafka-in.errors.consumer", { error: detail.error.message }));
+          return showStatus(this, "error", RED._("kafka-in.status.error", { error: shortReason(detail?.error) }));
       }
+      if (stopped.length > 0) {
+        const first = stopped[0];
+        const more = stopped.length > 1 ? RED._("kafka-in.status.more-stopped", { count: stopped.length - 1 }) : "";
+        return showStatus(this, "error", RED._("kafka-in.status.stopped", { where: where(first), reason: shortReason(first.reason) }) + more);
+      }
+      if (deadLetterRetry) return showStatus(this, "busy", RED._("kafka-in.status.dead-letter-retry", { topic: deadLetterTopic, error: shortReason(deadLetterRetry) }));
+      if (state === "paused") return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.inFlight ?? 0 }));
+      if (failedPerS > 0) {
+        return showStatus(this, "busy", RED._(deadLetterTopic ? "kafka-in.status.dead-lettered" : "kafka-in.status.failed", { rate: failedPerS }));
+      }
+      showStatus(this, "ok", RED._("kafka-in.status.connected"));
+    };
+    const showState = (next: ConsumerState, nextDetail?: StateDetail): void => {
+      if (nextDetail?.error && next !== "error") this.warn(nextDetail.error.message);
+      if (next === "error" && nextDetail?.error) this.error(RED._("kafka-in.errors.consumer", { error: nextDetail.error.message }));
+      state = next;
+      detail = nextDetail;
+      render();
+    };
+    const reportRefusal = (refusal: Refusal): void => {
+      const values = { where: where(refusal), reason: refusal.reason, topic: refusal.deadLetterTopic ?? "" };
+      const text = `${RED._(refusal.deadLetterTopic ? "kafka-in.errors.dead-letter-refused" : "kafka-in.errors.undeliverable", values)} ${RED._(`kafka-in.errors.${refusal.action}`, values)}`;
+      // a dead-letter refusal reaches Catch with the record; a kafka-out refusal already did, from kafka-out
+      if (refusal.msg) this.error(text, refusal.msg);
+      else this.error(text);
+      render();
     };
 
     const loop = new ConsumerLoop(
@@ -55,13 +87,15 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
         commitIntervalMs: COMMIT_INTERVAL_MS,
-        deadLetterTopic: (config.deadLetterTopic ?? "").trim(),
+        deadLetterTopic,
+        refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",
       },
       {
         onRecord: (msg, decodeError) => {
           if (decodeError) {
             // the record is reported with its original text, then counts as dealt with
-            const message = RED._("kafka-in.errors.invalid-json", { error: decodeError.message });
+            const message =
+              decodeError.reason === "too-deep" ? RED._("kafka-in.errors.too-deep", { depth: MAX_JSON_DEPTH }) : RED._("kafka-in.errors.invalid-json", { error: decodeError.message });
             this.error(message, msg);
             settleMessage(msg, "failed", { error: message, node: this.id });
             return;
@@ -69,13 +103,29 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           this.send(msg);
         },
         onState: showState,
+        onRefused: reportRefusal,
+        onDeadLetterRetry: (error) => {
+          if (error) this.warn(RED._("kafka-in.errors.dead-letter-retry", { topic: deadLetterTopic, error: error.message }));
+          deadLetterRetry = error;
+          render();
+        },
       },
     );
+    let lastFailed = 0;
+    const statusTimer = setInterval(() => {
+      const failed = loop.failed - lastFailed;
+      lastFailed = loop.failed;
+      const rate = Math.round((failed * 1000) / STATUS_INTERVAL_MS);
+      if (rate === failedPerS) return;
+      failedPerS = rate;
+      render();
+    }, STATUS_INTERVAL_MS);
 
     // a failure to start or a crash is shown in status and retried by the loop until close
     loop.start();
 
     this.on("close", (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
       loop
         .stop()
         .catch((error: Error) => this.warn(error.message))
@@ -87,3 +137,8 @@ export = function registerKafkaIn(RED: NodeAPI): void {
   }
   RED.nodes.registerType("kafka-in", KafkaIn);
 };
+
+/** "topic[partition] offset N", as the status and the errors name a record. */
+function where(refusal: Refusal): string {
+  return `${refusal.topic}[${refusal.partition}] offset ${refusal.offset}`;
+}

@@ -1,10 +1,12 @@
 import { CompressionTypes, type Message } from "kafkajs";
-import type { ProducerKind } from "../kafka/connection";
+import type { ConnectionState, ProducerKind } from "../kafka/connection";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { BatchingProducer, type Delivery, type ProduceOptions } from "../kafka/batching-producer";
+import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
 import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
+import { RateStatus } from "./rate-status";
 import { shortReason, showStatus } from "./status";
 
 /** msg.partition names a partition the topic does not have: writing it again would fail again. */
@@ -37,7 +39,22 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       return typeof value === "string" ? value.trim() : "";
     };
     const connection = broker.connection;
-    broker.register(this);
+    // the status shows, most pressing first: writes being retried, what was written and what
+    // failed in the last second, the last failure while idle, the connection
+    let connectionState: ConnectionState | "error" | undefined;
+    let connectionError: Error | undefined;
+    let retrying: Error | undefined;
+    const render = (): void => {
+      if (retrying) return showStatus(this, "busy", RED._("kafka-out.status.retrying", { error: shortReason(retrying) }));
+      if (rates.show(this)) return;
+      if (connectionState === "error") return showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(connectionError) }));
+      if (connectionState) showStatus(this, connectionState === "connected" ? "ok" : connectionState === "connecting" ? "busy" : "off", RED._(`kafka-out.status.${connectionState}`));
+    };
+    const rates = new RateStatus(RED, "kafka-out", render);
+    broker.register(this, (state) => {
+      connectionState = state;
+      render();
+    });
     const kind: ProducerKind = config.idempotent ? "idempotent" : "plain";
     const producer = new BatchingProducer(
       () => connection.producer(kind),
@@ -47,17 +64,31 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
       },
       config.metadata ? (topic) => connection.partitionsOf(topic) : undefined,
+      {
+        retrying: (error, nextAttemptInMs) => {
+          if (!retrying) this.warn(RED._("kafka-out.errors.retrying", { error: error.message, seconds: Math.round(nextAttemptInMs / 1000) }));
+          retrying = error;
+          render();
+        },
+        recovered: () => {
+          retrying = undefined;
+          render();
+        },
+      },
     );
     const fields = { partition: Boolean(config.partitionFromMsg), timestamp: Boolean(config.timestampFromMsg) };
     // connect at deploy, so that status tells at once whether the broker is reachable
     connection.producer(kind).catch((error: Error) => {
-      showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(error) }));
+      connectionState = "error";
+      connectionError = error;
+      render();
       this.warn(RED._("kafka-out.errors.produce", { error: error.message }));
     });
 
     /** A msg that can never be written: reported to Catch, and its record settled as failed (dead letters, if any). */
     const reject = (msg: NodeMessageInFlow, error: Error, done: (error: Error) => void): void => {
       settleMessage(msg, "failed", { error: error.message, node: this.id });
+      rates.failed(error);
       done(error);
     };
 
@@ -79,36 +110,43 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         reject(msg, error as Error, done);
         return;
       }
-      write(topic, record).then(
+      // a record from kafka-in waits out a broker out of reach (kafka-in bounds how many
+      // wait); any other msg fails once the client has given up retrying
+      const retry = settlementHandle(msg) !== undefined;
+      write(topic, record, retry).then(
         (delivery) => {
           settleMessage(msg, "processed");
+          rates.succeeded();
           if (delivery) send(Object.assign(msg, { delivery }));
           done();
         },
         (error: Error) => {
-          if (error instanceof MissingPartitionError) {
-            reject(msg, error, done);
-            return;
-          }
-          const failure = new Error(RED._("kafka-out.errors.produce", { error: error.message }));
+          // closing: the record is left unsettled, to be read again
+          if (error instanceof ProducerStoppedError) return done();
+          if (error instanceof MissingPartitionError) return reject(msg, error, done);
+          const key = error instanceof ProduceRefusedError ? "kafka-out.errors.refused" : "kafka-out.errors.produce";
+          const failure = new Error(RED._(key, { error: error.message }));
           settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
+          rates.failed(error);
           done(failure);
         },
       );
     });
 
     /** A partition from the msg is checked first: one the topic lacks would fail the whole batch. */
-    const write = async (topic: string, record: Message): Promise<Delivery | undefined> => {
+    const write = async (topic: string, record: Message, retry: boolean): Promise<Delivery | undefined> => {
       if (record.partition !== undefined) {
         const partitions = await connection.partitionsOf(topic);
         if (record.partition >= partitions.length) {
           throw new MissingPartitionError(RED._("kafka-out.errors.no-partition", { partition: record.partition, topic, count: partitions.length }));
         }
       }
-      return producer.send(topic, record);
+      return producer.send(topic, record, { retry });
     };
 
     this.on("close", (_removed: boolean, done: () => void) => {
+      rates.stop();
+      producer.stop();
       broker.deregister(this).finally(done);
     });
   }

@@ -1,6 +1,6 @@
 import type { Node, NodeDef } from "node-red";
-import type { KafkaConnection } from "../kafka/connection";
-import type { DeliveryMode } from "../kafka/consumer-loop";
+import type { ConnectionState, KafkaConnection } from "../kafka/connection";
+import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
 import type { ModelKind } from "../python/protocol";
@@ -37,10 +37,10 @@ export interface KafkaBrokerNode extends Node<KafkaBrokerCredentials> {
   /** Why the configuration cannot work (for example an unreadable certificate file); nodes using it do not start. */
   configError?: string;
   /**
-   * A node that produces registers: it is shown the shared producer's state, and the
+   * A node that produces registers: it is told the shared producer's state, and the
    * producer disconnects when the last registered node deregisters.
    */
-  register(user: Node): void;
+  register(user: Node, listener: (state: ConnectionState) => void): void;
   deregister(user: Node): Promise<void>;
 }
 
@@ -57,6 +57,8 @@ export interface KafkaInDef extends NodeDef {
   maxUnsettled: number | string;
   /** Failed records are written here (blank: none). */
   deadLetterTopic: string;
+  /** What becomes of a record the broker refuses for good (absent in flows made before it existed: stop). */
+  refusalPolicy?: RefusalPolicy;
 }
 
 /** kafka-in settings used when the node leaves them blank (the editor offers the same). */

@@ -17,6 +17,11 @@ export function extractFeatures(payload: unknown, inputShape?: number[] | null, 
     const accepted = featureNames?.length ? `, or an object with ${featureNames.join(", ")}` : "";
     throw new FeatureError(`expected the features as an array of numbers (or {"features": [...]}${accepted}), got ${describe(payload)}`);
   }
+  // checked before the shape is walked: walking thousands of levels would overflow the stack
+  if (leadingDepth(features, MAX_FEATURE_DEPTH + 1) > MAX_FEATURE_DEPTH) {
+    const takes = inputShape?.length ? `, the model takes ${inputShape.length}` : "";
+    throw new FeatureError(`features are nested more than ${MAX_FEATURE_DEPTH} levels deep${takes}`);
+  }
   const shape = shapeOf(features);
   if (inputShape && inputShape.length > 0 && inputShape.every((size) => typeof size === "number") && shape.join("x") !== inputShape.join("x")) {
     const expected = inputShape.length === 1 ? `${inputShape[0]} features` : `features of shape [${inputShape.join(", ")}]`;
@@ -24,6 +29,16 @@ export function extractFeatures(payload: unknown, inputShape?: number[] | null, 
     throw new FeatureError(`expected ${expected}, got ${got}`);
   }
   return features;
+}
+
+/** More nesting than any model input has; a deeper payload is refused before it is walked. */
+const MAX_FEATURE_DEPTH = 32;
+
+/** How many arrays are nested at the front of a value (its first element's, and so on), counting up to `limit`. */
+function leadingDepth(value: unknown, limit: number): number {
+  let depth = 0;
+  for (let item = value; Array.isArray(item) && depth < limit; item = item[0]) depth++;
+  return depth;
 }
 
 function byName(payload: unknown, featureNames?: string[] | null): unknown {

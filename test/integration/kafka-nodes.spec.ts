@@ -61,6 +61,25 @@ describe("kafka-in and kafka-out (real broker)", function () {
     }
   });
 
+  it("gives a key that is not UTF-8 as a string and keeps its bytes in msg.kafka.keyBuffer", async () => {
+    const input = uniqueName("binary-key-in");
+    await createTopic(input, 1);
+    const binaryKey = Buffer.from([0xc3, 0x28, 0xff]);
+    await produce(input, [{ key: binaryKey, value: "1" }]);
+    await helper.load(
+      [kafkaBroker, kafkaIn],
+      [
+        { id: "f1", type: "tab" },
+        broker(),
+        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("binary-key"), fromBeginning: true, keyHeaderFormat: "string", wires: [["sink"]] },
+        { id: "sink", type: "helper", z: "f1" },
+      ],
+    );
+    const msg = await new Promise<{ key: string; kafka: { keyBuffer?: Buffer } }>((resolve) => helper.getNode("sink").on("input", resolve));
+    assert.match(msg.key, /\uFFFD/, "the string has replacement characters where the bytes were not UTF-8");
+    assert.ok(Buffer.from(msg.kafka.keyBuffer as Buffer).equals(binaryKey), "the bytes are kept");
+  });
+
   it("subscribes by regular expression and by a list of topics", async () => {
     const prefix = uniqueName("re");
     const topics = [`${prefix}-a`, `${prefix}-b`];

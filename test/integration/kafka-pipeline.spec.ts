@@ -125,6 +125,32 @@ describe("Kafka to Python to Kafka (real broker, real Python)", function () {
     await waitFor(async () => (await committedOffset(group, input)) === "3", 15_000, "offset 3 committed");
   });
 
+  it("sends a record nested 10,000 levels deep to Catch as its text, and to the dead-letter topic, and scores the next one", async () => {
+    const input = uniqueName("deep-in");
+    const output = uniqueName("deep-out");
+    const deadLetters = uniqueName("deep-dlq");
+    const group = uniqueName("deep-group");
+    await Promise.all([createTopic(input, 1), createTopic(output, 1), createTopic(deadLetters, 1)]);
+    const deep = "[".repeat(10_000) + "1" + "]".repeat(10_000);
+    await produce(input, [
+      { key: "deep", value: deep },
+      { key: "next", value: "[5.0, 3.4, 1.5, 0.2]" },
+    ]);
+    const flow = pipeline(input, output, group, { kind: "python", handlerPath: PETAL_RULES }).map((node) =>
+      node.id === "in" ? { ...node, deadLetterTopic: deadLetters } : node,
+    );
+    await helper.load([kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode], flow);
+    const caught: Caught[] = [];
+    helper.getNode("errors").on("input", (msg: Caught) => caught.push(msg));
+
+    assert.equal(String((await consume(output, 1, 60_000))[0].key), "next");
+    const [letter] = await consume(deadLetters, 1, 60_000);
+    assert.equal(String(letter.value), deep, "dead-lettered byte for byte");
+    await waitFor(() => caught.length === 1, 10_000, "the error in Catch");
+    assert.match(caught[0].error.message, /nested deeper than 1000 levels/);
+    assert.equal(caught[0].payload, deep);
+  });
+
   it("does not commit a record whose result was never written", async () => {
     const input = uniqueName("uncommitted-in");
     const group = uniqueName("uncommitted-group");

@@ -20,11 +20,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopic(topic: string, partitions = 1, brokers?: string): Promise<void> {
+/** `config` sets topic configs, e.g. `{"max.message.bytes": "1024"}`. */
+export async function createTopic(topic: string, partitions = 1, brokers?: string, config: Record<string, string> = {}): Promise<void> {
   const admin = client(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

@@ -1,14 +1,30 @@
 import * as assert from "node:assert/strict";
 import type { Producer, ProducerBatch, RecordMetadata } from "kafkajs";
 import * as sinon from "sinon";
-import { BatchingProducer } from "../../src/kafka/batching-producer";
+import { BatchingProducer, type ProducerEvents } from "../../src/kafka/batching-producer";
+import { ProduceRefusedError, ProducerStoppedError } from "../../src/kafka/produce-errors";
 
 type SendBatch = sinon.SinonStub<[ProducerBatch], Promise<RecordMetadata[]>>;
 
-function stubbedProducer(): { producer: BatchingProducer; sendBatch: SendBatch } {
+function stubbedProducer(events: ProducerEvents = {}): { producer: BatchingProducer; sendBatch: SendBatch } {
   const sendBatch: SendBatch = sinon.stub<[ProducerBatch], Promise<RecordMetadata[]>>().resolves([]);
   const kafkaProducer = { sendBatch } as unknown as Producer;
-  return { producer: new BatchingProducer(async () => kafkaProducer, { acks: -1 }), sendBatch };
+  return { producer: new BatchingProducer(async () => kafkaProducer, { acks: -1 }, undefined, events), sendBatch };
+}
+
+/** The broker's answer to a request holding a record over the topic's max.message.bytes, as kafkajs reports it. */
+function tooLarge(): Error {
+  return Object.assign(new Error("The request included a message larger than the max message size the server will accept"), {
+    name: "KafkaJSProtocolError",
+    type: "MESSAGE_TOO_LARGE",
+    retriable: false,
+  });
+}
+
+/** kafkajs giving up on a broker it cannot reach. */
+function unreachable(): Error {
+  const cause = Object.assign(new Error("Connection error: connect ECONNREFUSED 127.0.0.1:9092"), { name: "KafkaJSConnectionError", retriable: true });
+  return Object.assign(new Error(cause.message), { name: "KafkaJSNumberOfRetriesExceeded", retriable: false, cause });
 }
 
 const valuesOf = (batch: ProducerBatch): unknown[] => (batch.topicMessages ?? []).flatMap(({ messages }) => messages.map((message) => message.value));
@@ -52,5 +68,61 @@ describe("BatchingProducer (kafkajs producer stubbed)", () => {
     );
     await producer.send("scored", { value: "c" });
     assert.deepEqual(valuesOf(sendBatch.secondCall.args[0]), ["c"]);
+  });
+
+  it("fails only the record the broker refuses for good; the rest of its request is written, in order", async () => {
+    const { producer, sendBatch } = stubbedProducer();
+    sendBatch.callsFake(async (batch) => {
+      if (valuesOf(batch).includes("big")) throw tooLarge();
+      return [];
+    });
+    const values = ["a", "b", "big", "c", "d"];
+    const outcomes = await Promise.allSettled(values.map((value) => producer.send("scored", { value })));
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"],
+    );
+    const refused = (outcomes[2] as PromiseRejectedResult).reason as ProduceRefusedError;
+    assert.ok(refused instanceof ProduceRefusedError);
+    assert.equal(refused.code, "MESSAGE_TOO_LARGE");
+    assert.match(refused.message, /^scored: the record is larger than the topic accepts/);
+    const written = sendBatch.getCalls().flatMap((call) => {
+      const batch = valuesOf(call.args[0]);
+      return batch.includes("big") ? [] : batch;
+    });
+    assert.deepEqual(written, ["a", "b", "c", "d"]);
+  });
+
+  it("keeps sending a record marked retry after the client gives up on the broker, in order, and says so", async () => {
+    const clock = sinon.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const retrying: number[] = [];
+      let recovered = 0;
+      const { producer, sendBatch } = stubbedProducer({ retrying: (_error, delay) => retrying.push(delay), recovered: () => recovered++ });
+      sendBatch.onFirstCall().rejects(unreachable());
+      sendBatch.onSecondCall().rejects(unreachable());
+      const first = producer.send("scored", { value: "a" }, { retry: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = producer.send("scored", { value: "b" }, { retry: true });
+      await clock.tickAsync(1000);
+      await clock.tickAsync(2000);
+      await Promise.all([first, second]);
+      assert.deepEqual(retrying, [1000, 2000], "waits twice as long after each failure");
+      assert.equal(recovered, 1);
+      assert.deepEqual(valuesOf(sendBatch.thirdCall.args[0]), ["a", "b"], "the retried record goes first, with what queued behind it");
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it("on stop, rejects what waits to be retried and what is sent later, as stopped", async () => {
+    const { producer, sendBatch } = stubbedProducer();
+    sendBatch.rejects(unreachable());
+    const waiting = producer.send("scored", { value: "a" }, { retry: true });
+    while (sendBatch.callCount === 0) await new Promise((resolve) => setImmediate(resolve));
+    producer.stop();
+    await assert.rejects(waiting, ProducerStoppedError);
+    await assert.rejects(producer.send("scored", { value: "b" }), ProducerStoppedError);
+    assert.equal(sendBatch.callCount, 1);
   });
 });

@@ -32,4 +32,12 @@ describe("extractFeatures", () => {
   it("accepts any shape when the model's input shape is not known", () => {
     assert.deepEqual(extractFeatures([1, 2, 3]), [1, 2, 3]);
   });
+
+  it("refuses features nested deeper than the model's input, without walking them all", () => {
+    const deep = (levels: number): unknown => Array.from({ length: levels }).reduce<unknown>((inner) => [inner], 1);
+    assert.throws(() => extractFeatures(deep(3), [4]), { name: "FeatureError", message: "expected 4 features, got shape [1, 1, 1]" });
+    assert.throws(() => extractFeatures(deep(10_000), [4]), { name: "FeatureError", message: "features are nested more than 32 levels deep, the model takes 1" });
+    assert.throws(() => extractFeatures(deep(10_000)), { name: "FeatureError", message: "features are nested more than 32 levels deep" });
+  });
 });
+

@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
 import type { Message } from "kafkajs";
 import * as sinon from "sinon";
-import { BatchingProducer, type Delivery } from "../../src/kafka/batching-producer";
+import { BatchingProducer, type Delivery, type SendOptions } from "../../src/kafka/batching-producer";
 import { KafkaConnection } from "../../src/kafka/connection";
+import { ProduceRefusedError, ProducerStoppedError } from "../../src/kafka/produce-errors";
 import { registerSettler, type SettlementHandle } from "../../src/kafka/settlement";
-import { catchNode, helper, kafkaBroker, kafkaOut } from "../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaOut, statusOf } from "../support/node-red-helper";
 
 const flow = (topic: string) => [
   { id: "f1", type: "tab" },
@@ -16,7 +17,7 @@ const flow = (topic: string) => [
 
 /** kafka-out against a stubbed producer: what it writes and when it settles. */
 describe("kafka-out node (producer stubbed)", () => {
-  let send: sinon.SinonStub<[string, Message], Promise<Delivery | undefined>>;
+  let send: sinon.SinonStub<[string, Message, SendOptions?], Promise<Delivery | undefined>>;
   beforeEach(() => {
     sinon.stub(KafkaConnection.prototype, "producer").returns(new Promise(() => undefined));
     sinon.stub(KafkaConnection.prototype, "releaseProducer").resolves();
@@ -99,4 +100,57 @@ describe("kafka-out node (producer stubbed)", () => {
     unregister();
     assert.deepEqual(outcomes, ["undelivered: Produce failed: broker gone"]);
   });
+
+  it("reports a record the broker refused for good as refused, undelivered, to Catch", async () => {
+    send.rejects(new ProduceRefusedError("scored", "MESSAGE_TOO_LARGE", "the record is larger than the topic accepts (max.message.bytes)"));
+    const outcomes: string[] = [];
+    const unregister = registerSettler("source-3", (_handle, outcome, failure) => outcomes.push(`${outcome}: ${failure?.error}`));
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const caught = new Promise<{ error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("out").receive({ payload: 1, kafka: { source: "source-3", topic: "in", partition: 0, offset: "1" } });
+    assert.match((await caught).error.message, /Produce refused by the broker: scored: the record is larger than the topic accepts .*MESSAGE_TOO_LARGE/);
+    unregister();
+    assert.equal(outcomes.length, 1);
+    assert.match(outcomes[0], /^undelivered: Produce refused by the broker/);
+  });
+
+  it("leaves a record unsettled and reports nothing when the node closes before its write", async () => {
+    send.rejects(new ProducerStoppedError());
+    const outcomes: string[] = [];
+    const unregister = registerSettler("source-4", (_handle, outcome) => outcomes.push(outcome));
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    let caught = 0;
+    helper.getNode("errors").on("input", () => caught++);
+    helper.getNode("out").receive({ payload: 1, kafka: { source: "source-4", topic: "in", partition: 0, offset: "1" } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    unregister();
+    assert.deepEqual(outcomes, []);
+    assert.equal(caught, 0);
+  });
+
+  it("shows records written and failed per second, and stays red after a failure until writes succeed again", async () => {
+    const clock = sinon.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      send.callsFake(async (_topic, message) => {
+        if (message.value === "big") throw new ProduceRefusedError("scored", "MESSAGE_TOO_LARGE", "too large");
+        return undefined;
+      });
+      await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+      const out = helper.getNode("out");
+      const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+      ["a", "b", "c", "big"].forEach((payload) => out.receive({ payload }));
+      await settle();
+      clock.tick(1000);
+      assert.equal(statusOf("out"), "3 rec/s, 1 failed/s");
+      clock.tick(1000);
+      assert.match(statusOf("out"), /^failed: scored: too large/, "idle after a failure: the failure stays shown");
+      out.receive({ payload: "d" });
+      await settle();
+      clock.tick(1000);
+      assert.equal(statusOf("out"), "1 rec/s");
+    } finally {
+      clock.restore();
+    }
+  });
 });
+

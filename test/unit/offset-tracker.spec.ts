@@ -111,4 +111,27 @@ describe("OffsetTracker", () => {
     tracker.forget(() => false);
     assert.equal(tracker.uncommitted, 0);
   });
+
+  it("commits a stopped partition up to its stuck record and no further, counts none of it in flight, and lets the others go on", () => {
+    const tracker = new OffsetTracker();
+    ["10", "11", "12", "13"].forEach((offset) => tracker.track("t", 0, offset));
+    ["3", "4"].forEach((offset) => tracker.track("t", 1, offset));
+    tracker.stop("t", 0); // 11 can be written nowhere, and stays unsettled
+    assert.equal(tracker.uncommitted, 2, "only partition 1's records are in flight");
+    tracker.settle("t", 0, "12");
+    tracker.settle("t", 0, "10");
+    assert.equal(tracker.track("t", 0, "14"), false, "a stopped partition takes no more records");
+    assert.equal(tracker.isUnsettled("t", 0, "13"), false, "its failures are left to be read again");
+    tracker.settle("t", 1, "3");
+    tracker.settle("t", 1, "4");
+    assert.deepEqual(tracker.pendingCommits(), [
+      { topic: "t", partition: 0, offset: "11" },
+      { topic: "t", partition: 1, offset: "5" },
+    ]);
+    tracker.markCommitted(tracker.pendingCommits());
+    tracker.forget((_topic, partition) => partition === 1);
+    assert.equal(tracker.uncommitted, 0);
+    assert.equal(tracker.isStopped("t", 0), false, "forgotten when its partition is assigned elsewhere");
+  });
 });
+

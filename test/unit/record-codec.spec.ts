@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
-import { decodeRecord, encodeMessage, encodeValue } from "../../src/kafka/record-codec";
+import { decodeRecord, encodeMessage, encodeValue, reportedRecord } from "../../src/kafka/record-codec";
 import { parseTopics } from "../../src/kafka/topics";
 
 function record(value: Buffer | null, extra: Partial<KafkaMessage> = {}): KafkaMessage {
@@ -27,6 +27,32 @@ describe("record codec", () => {
     const { msg, error } = decodeRecord("in", 0, record(Buffer.from("{not json")), JSON_STRINGS, "s");
     assert.equal(msg.payload, "{not json");
     assert.match(error?.message ?? "", /JSON/);
+  });
+
+  it("refuses JSON nested deeper than Node-RED can copy, keeping the text; depth inside strings does not count", () => {
+    const nested = (levels: number): string => "[".repeat(levels) + "1" + "]".repeat(levels);
+    const tooDeep = decodeRecord("in", 0, record(Buffer.from(nested(10_000))), JSON_STRINGS, "s");
+    assert.equal(tooDeep.error?.reason, "too-deep");
+    assert.equal(tooDeep.msg.payload, nested(10_000));
+    assert.equal(decodeRecord("in", 0, record(Buffer.from(nested(1000))), JSON_STRINGS, "s").error, undefined);
+    const bracketsInAString = JSON.stringify({ text: "[".repeat(5000) + '\\"' + "{".repeat(5000) });
+    assert.equal(decodeRecord("in", 0, record(Buffer.from(bracketsInAString)), JSON_STRINGS, "s").error, undefined);
+  });
+
+  it("keeps the bytes of a key that is not UTF-8 in msg.kafka.keyBuffer when keys are given as strings", () => {
+    const binaryKey = Buffer.from([0xff, 0x00, 0xfe]);
+    const { msg } = decodeRecord("in", 0, record(Buffer.from("1"), { key: binaryKey }), JSON_STRINGS, "s");
+    assert.ok(msg.kafka.keyBuffer?.equals(binaryKey));
+    assert.equal(decodeRecord("in", 0, record(Buffer.from("1"), { key: Buffer.from("é-key") }), JSON_STRINGS, "s").msg.kafka.keyBuffer, undefined);
+  });
+
+  it("cuts a large value short in a msg rebuilt for an error report, saying how large it was", () => {
+    const large = Buffer.from(JSON.stringify({ pad: "x".repeat(100_000) }));
+    const msg = reportedRecord("in", 0, record(large), JSON_STRINGS, "s");
+    assert.equal(typeof msg.payload, "string");
+    assert.equal((msg.payload as string).length, 1024);
+    assert.deepEqual(msg.truncated, { bytes: large.length });
+    assert.deepEqual(reportedRecord("in", 0, record(Buffer.from('{"a":1}')), JSON_STRINGS, "s").payload, { a: 1 });
   });
 
   it("leaves text records as strings and null values as null", () => {

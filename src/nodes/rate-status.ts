@@ -1,0 +1,76 @@
+import type { NodeAPI } from "node-red";
+import { shortReason, showStatus, type StatusLook } from "./status";
+import type { Node } from "node-red";
+
+const INTERVAL_MS = 1000;
+
+/**
+ * What a node did and what failed in the last second, for its status: green "N rec/s"
+ * while everything succeeds, yellow "N rec/s, M failed/s" while some fail, red
+ * "M failed/s: reason" while all do. After a failure the node stays red with it, even
+ * when idle, until a second in which records succeed and none fail: a green status
+ * never hides failing records. Counting is a field increment per record; the status
+ * is drawn once a second at most.
+ */
+export class RateStatus {
+  private succeededCount = 0;
+  private failedCount = 0;
+  private succeededPerS = 0;
+  private failedPerS = 0;
+  private lastFailure: Error | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  /**
+   * `draw` draws the node's status: it shows its own more pressing states, else
+   * `view()`, else its idle state. The locale catalogue of `namespace` has the texts
+   * status.rate, status.rate-failing, status.failing and status.failed.
+   */
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly namespace: string,
+    private readonly draw: () => void,
+  ) {
+    this.timer = setInterval(() => this.tick(), INTERVAL_MS);
+  }
+
+  succeeded(): void {
+    this.succeededCount++;
+  }
+
+  failed(error: Error): void {
+    this.failedCount++;
+    this.lastFailure = error;
+  }
+
+  /** The status for what happened lately, or undefined when there is nothing to show. */
+  view(): { look: StatusLook; text: string } | undefined {
+    const { RED, namespace } = this;
+    const values = { rate: this.succeededPerS, failed: this.failedPerS, error: shortReason(this.lastFailure) };
+    if (this.failedPerS > 0 && this.succeededPerS > 0) return { look: "busy", text: RED._(`${namespace}.status.rate-failing`, values) };
+    if (this.failedPerS > 0) return { look: "error", text: RED._(`${namespace}.status.failing`, values) };
+    if (this.lastFailure) return { look: "error", text: RED._(`${namespace}.status.failed`, values) };
+    if (this.succeededPerS > 0) return { look: "ok", text: RED._(`${namespace}.status.rate`, values) };
+    return undefined;
+  }
+
+  /** Draws the view on the node, when there is one; true if it did. */
+  show(node: Node): boolean {
+    const view = this.view();
+    if (view) showStatus(node, view.look, view.text);
+    return view !== undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    const before = `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}`;
+    this.succeededPerS = Math.round((this.succeededCount * 1000) / INTERVAL_MS);
+    this.failedPerS = Math.round((this.failedCount * 1000) / INTERVAL_MS);
+    this.succeededCount = 0;
+    this.failedCount = 0;
+    if (this.succeededPerS > 0 && this.failedPerS === 0) this.lastFailure = undefined;
+    if (`${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}` !== before) this.draw();
+  }
+}
