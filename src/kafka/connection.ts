@@ -32,10 +32,12 @@ function toLogger(log: Logger, problem: (error: string) => void): () => (entry: 
   return () =>
     ({ level, log: entry }) => {
       const text = `${entry.message}${entry.error ? `: ${entry.error}` : ""}`;
+      const transient = TRANSIENT.test(text);
       // kafkajs logs at ERROR what it then retries (a refused connection, a certificate
-      // that fails verification); failures that stick reach the nodes as errors
-      if (level === logLevel.ERROR) problem(rootCause(entry.message));
-      if (level <= logLevel.WARN && !TRANSIENT.test(text)) log("warn", text);
+      // that fails verification): a node says so while it connects; failures that stick
+      // reach the nodes as errors. A broker's passing answers are not worth a word.
+      if (level === logLevel.ERROR && !transient) problem(entry.error ? String(entry.error) : rootCause(entry.message));
+      if (level <= logLevel.WARN && !transient) log("warn", text);
       else if (level <= logLevel.INFO) log("info", text);
       else log("debug", text);
     };
