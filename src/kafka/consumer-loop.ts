@@ -314,6 +314,8 @@ export class ConsumerLoop {
   /** A record that could not be written anywhere: its partition stops there, or it is skipped (RefusalPolicy). */
   private refuse(handle: SettlementHandle, reason: string, deadLetter?: { deadLetterTopic: string; message: KafkaMessage }): void {
     const { topic, partition, offset } = handle;
+    // from an earlier assignment, or held already by a stop: it is read again either way
+    if (!this.tracker.isUnsettled(topic, partition, offset)) return;
     const key = recordKey(topic, partition, offset);
     const stop = this.options.refusalPolicy === "stop" && this.atLeastOnce;
     const refusal: Refusal = {

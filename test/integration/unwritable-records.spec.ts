@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusFill, statusOf } from "../support/node-red-helper";
 import { committedOffsets, consume, createTopic, findRecord, produce, testBrokers, uniqueName } from "../support/kafka";
 import { PETAL_RULES, PYTHON, waitFor } from "../support/python";
 
@@ -34,11 +34,6 @@ function collectCaught(): Caught[] {
   return caught;
 }
 
-function statusLook(nodeId: string): string | undefined {
-  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ fill?: string }] } } };
-  return node.status.lastCall?.args[0].fill;
-}
-
 /** Records the broker refuses for good, as dead letters and as results (real broker, real Python). */
 describe("records that can be written nowhere (real broker)", function () {
   this.timeout(180_000);
@@ -66,7 +61,7 @@ describe("records that can be written nowhere (real broker)", function () {
     assert.equal(report.offset, "1", "Catch gets the record itself");
     assert.equal((report.payload as { pad: string }).pad.length, 4096);
     assert.match(statusOf("in"), new RegExp(`^stopped at ${input}\\[0\\] offset 1: `));
-    assert.equal(statusLook("in"), "red");
+    assert.equal(statusFill("in"), "red");
 
     // the other partition keeps reading and committing
     await produce(input, [{ partition: 1, key: "p1-2", value: GOOD }]);

@@ -45,8 +45,24 @@ export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
 export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, catchNode];
 
-/** The text of a node's latest status (the helper records every status call). */
+interface StatusCall {
+  thisValue: unknown;
+  args: [{ text?: string; fill?: string }];
+}
+
+/** A node's latest status. The helper records status calls on one spy shared by every node: this node's are picked out. */
+function lastStatus(nodeId: string): { text?: string; fill?: string } | undefined {
+  const node = helper.getNode(nodeId) as unknown as { status: { getCalls(): StatusCall[] } };
+  const calls = node.status.getCalls().filter((call) => call.thisValue === node);
+  return calls[calls.length - 1]?.args[0];
+}
+
+/** The text of a node's latest status. */
 export function statusOf(nodeId: string): string {
-  const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
-  return node.status.lastCall?.args[0].text ?? "";
+  return lastStatus(nodeId)?.text ?? "";
+}
+
+/** The colour of a node's latest status (green, yellow, red, grey). */
+export function statusFill(nodeId: string): string | undefined {
+  return lastStatus(nodeId)?.fill;
 }
