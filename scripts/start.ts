@@ -30,16 +30,14 @@ interface DemoSettings {
 /** A setting that is wrong: said in one line, without a stack trace. */
 class SettingError extends Error {}
 
-function setting(name: string, fallback: number): number {
+function setting(name: string, fallback: number, what = "a number", valid = (value: number): boolean => value >= 0): number {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < 0) throw new SettingError(`${name} must be a number, got "${process.env[name]}"`);
+  if (!Number.isFinite(value) || !valid(value)) throw new SettingError(`${name} must be ${what}, got "${process.env[name]}"`);
   return value;
 }
 
 function portSetting(name: string, fallback: number, highest = 65535): number {
-  const value = setting(name, fallback);
-  if (!Number.isInteger(value) || value < 1 || value > highest) throw new SettingError(`${name} must be a port number (1-${highest}), got "${process.env[name]}"`);
-  return value;
+  return setting(name, fallback, `a port number (1-${highest})`, (value) => Number.isInteger(value) && value >= 1 && value <= highest);
 }
 
 function readSettings(folder: string): DemoSettings {
