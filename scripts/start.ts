@@ -1,11 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Consumer, type logCreator, type Producer } from "kafkajs";
 import { HOLDOUT_ROWS } from "./lib/demo-model";
-import { startEmbeddedKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
+import { startEmbeddedKafka } from "./lib/embedded-kafka";
 import { exampleTopics, readExample } from "./lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "./lib/node-red-process";
-import { KAFKA_HOME, ROOT, step } from "./lib/project";
+import { step } from "./lib/project";
+import { ServiceGroup, describeExit, lastWords, type Death } from "./lib/service-group";
+import type { StartLock } from "./lib/start-lock";
 import { setup } from "./setup";
 
 const INPUT_TOPIC = "iris-in";
@@ -13,70 +15,142 @@ const OUTPUT_TOPIC = "iris-scored";
 const DEMO_FLOW = "keras-iris-scoring";
 const REPORT_EVERY_MS = 2000;
 
-function setting(name: string, fallback: number): number {
+interface DemoSettings {
+  /** Where the broker data, the Node-RED user directory and their logs live (DEMO_DIR). */
+  folder: string;
+  nodeRedPort: number;
+  /** The embedded broker's port, absent when KAFKA_BROKERS names a cluster to use. */
+  kafkaPort?: number;
+  brokers: string;
+  rate: number;
+  /** Seconds until it stops by itself; 0: until Ctrl-C. */
+  duration: number;
+}
+
+/** A setting that is wrong: said in one line, without a stack trace. */
+class SettingError extends Error {}
+
+function setting(name: string, fallback: number, what = "a number", valid = (value: number): boolean => value >= 0): number {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number, got ${process.env[name]}`);
+  if (!Number.isFinite(value) || !valid(value)) throw new SettingError(`${name} must be ${what}, got "${process.env[name]}"`);
   return value;
+}
+
+function portSetting(name: string, fallback: number, highest = 65535): number {
+  return setting(name, fallback, `a port number (1-${highest})`, (value) => Number.isInteger(value) && value >= 1 && value <= highest);
+}
+
+function readSettings(folder: string): DemoSettings {
+  const kafkaPort = process.env.KAFKA_BROKERS ? undefined : portSetting("KAFKA_PORT", 9092, 65534); // the controller takes the next port
+  return {
+    folder,
+    nodeRedPort: portSetting("NODE_RED_PORT", 1880),
+    kafkaPort,
+    brokers: process.env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`,
+    rate: setting("DEMO_RATE", 200),
+    duration: setting("DEMO_DURATION_S", 0),
+  };
 }
 
 /**
  * `npm start`: Kafka (embedded unless KAFKA_BROKERS is set), Node-RED with the Keras
  * example flow deployed, a demo feed into iris-in and a live report of what arrives
- * scored on iris-scored. Ctrl-C stops everything.
+ * scored on iris-scored. Ctrl-C stops everything; so does the broker or Node-RED
+ * ending by itself, with a non-zero exit and the last lines of its log. bootstrap.js
+ * holds the folder's lock (start-lock.js) for the life of this process.
  */
-export async function main(): Promise<number> {
-  const port = setting("NODE_RED_PORT", 1880);
-  const rate = setting("DEMO_RATE", 200);
-  const duration = setting("DEMO_DURATION_S", 0);
+export async function main(_args: string[], lock: StartLock): Promise<number> {
+  let settings: DemoSettings;
+  try {
+    settings = readSettings(lock.folder);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    console.error(`[demo] ${error.message}`);
+    return 2;
+  }
+  const { nodeRedPort, kafkaPort, brokers, duration } = settings;
+  lock.record({ url: `http://127.0.0.1:${nodeRedPort}`, brokers, nodeRedPort, kafkaPort });
   await setup();
 
-  const stoppers: (() => Promise<void>)[] = [];
-  let stopping: Promise<void> | undefined;
-  const stopAll = (): Promise<void> =>
-    (stopping ??= (async () => {
-      console.log("\n[demo] stopping");
-      for (const stop of stoppers.reverse()) await stop().catch((error: Error) => console.error(`[demo] ${error.message}`));
-    })());
-  const stopped = new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopAll().then(resolve));
-    if (duration > 0) setTimeout(() => void stopAll().then(resolve), duration * 1000).unref();
+  const services = new ServiceGroup();
+  const stop = (): Promise<void> => {
+    if (!services.stopping) console.log(services.death ? "[demo] stopping" : "\n[demo] stopping"); // a Ctrl-C leaves the cursor after ^C
+    return services.stopAll();
+  };
+  let stopAsked = false;
+  const asked = new Promise<"asked">((resolve) => {
+    const ask = (): void => {
+      stopAsked = true;
+      resolve("asked");
+      void stop(); // at once, also while starting: what starts after this is stopped as it comes
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, ask);
+    if (duration > 0) setTimeout(ask, duration * 1000).unref();
   });
 
   try {
-    const brokers = process.env.KAFKA_BROKERS ?? (await startKafka(setting("KAFKA_PORT", 9092), stoppers));
-    const kafka = new Kafka({ clientId: "demo", brokers: brokers.split(","), logLevel: logLevel.ERROR });
-    await createTopics(kafka);
-
-    const userDir = path.join(ROOT, ".node-red");
-    const flowFile = path.join(userDir, "flows.json");
-    const deployExample = !fs.existsSync(flowFile);
-    step(deployExample ? `Node-RED: deploying the example flow "${DEMO_FLOW}"` : `Node-RED: keeping your flows in ${flowFile}`);
-    const nodeRed = await startNodeRed({ userDir, port, flows: deployExample ? readExample(DEMO_FLOW, brokers) : undefined });
-    stoppers.push(() => nodeRed.stop());
-    printBanner(nodeRed, brokers, rate);
-
-    const labels = new Map<string, string>();
-    const feed = await startFeed(kafka, rate, labels);
-    stoppers.push(feed);
-    const monitor = await startMonitor(kafka, labels);
-    stoppers.push(monitor);
+    await startDemo(settings, services);
   } catch (error) {
-    await stopAll();
+    await stop();
+    if (services.death) return reportDeath(services.death);
+    if (stopAsked) return 0;
     throw error;
   }
-  await stopped;
-  return 0;
+  const outcome = await Promise.race([asked, services.died]);
+  if (outcome === "asked") {
+    await stop();
+    return 0;
+  }
+  console.error(`\n${headline(outcome)}`); // before stopping, which takes a few seconds
+  await stop();
+  console.error(`[demo] ${lastWords(outcome)}`);
+  return 1;
 }
 
-async function startKafka(port: number, stoppers: (() => Promise<void>)[]): Promise<string> {
-  step(`Kafka: starting a broker on 127.0.0.1:${port} (data in .kafka/data)`);
-  const kafka: EmbeddedKafka = await startEmbeddedKafka({ dataDir: path.join(KAFKA_HOME, "data"), port, controllerPort: port + 1 }).catch(
-    (error: Error) => {
-      throw new Error(`${error.message}\nIs port ${port} taken? Set KAFKA_PORT, or KAFKA_BROKERS to use a running cluster.`);
-    },
-  );
-  stoppers.push(() => kafka.stop());
-  return kafka.brokers;
+function headline(death: Death): string {
+  return `[demo] ${death.name} exited by itself (${describeExit(death.code)}): npm start stops too`;
+}
+
+function reportDeath(death: Death): number {
+  console.error(`${headline(death)}\n[demo] ${lastWords(death)}`);
+  return 1;
+}
+
+async function startDemo(settings: DemoSettings, services: ServiceGroup): Promise<void> {
+  const { folder, brokers } = settings;
+  const brokerLog = settings.kafkaPort === undefined ? undefined : await startKafka(settings.kafkaPort, path.join(folder, ".kafka", "data"), services);
+  const kafka = new Kafka({ clientId: "demo", brokers: brokers.split(","), logLevel: logLevel.ERROR, logCreator: quietWhenStopping(services) });
+  await createTopics(kafka);
+
+  const userDir = path.join(folder, ".node-red");
+  const flowFile = path.join(userDir, "flows.json");
+  const deployExample = !fs.existsSync(flowFile);
+  step(deployExample ? `Node-RED: deploying the example flow "${DEMO_FLOW}"` : `Node-RED: keeping your flows in ${flowFile}`);
+  const nodeRed = await startNodeRed({ userDir, port: settings.nodeRedPort, flows: deployExample ? readExample(DEMO_FLOW, brokers) : undefined });
+  services.watch("Node-RED", nodeRed);
+  printBanner(nodeRed, settings, brokerLog);
+
+  const labels = new Map<string, string>();
+  services.add(await startFeed(kafka, settings.rate, labels));
+  services.add(await startMonitor(kafka, labels));
+}
+
+/** The demo clients' errors as one line each, and none once stopping: then they only echo what stops. */
+function quietWhenStopping(services: ServiceGroup): logCreator {
+  return () =>
+    ({ log }) => {
+      if (!services.stopping) console.error(`[demo] kafka: ${log.message}`);
+    };
+}
+
+/** Starts the embedded broker; returns its log file. */
+async function startKafka(port: number, dataDir: string, services: ServiceGroup): Promise<string> {
+  step(`Kafka: starting a broker on 127.0.0.1:${port} (data in ${dataDir})`);
+  const kafka = await startEmbeddedKafka({ dataDir, port, controllerPort: port + 1 }).catch((error: Error) => {
+    throw new Error(`${error.message}\nIs port ${port} taken? Set KAFKA_PORT, or KAFKA_BROKERS to use a running cluster.`);
+  });
+  services.watch("the Kafka broker", kafka);
+  return kafka.logFile;
 }
 
 async function createTopics(kafka: Kafka): Promise<void> {
@@ -94,13 +168,13 @@ async function createTopics(kafka: Kafka): Promise<void> {
   }
 }
 
-function printBanner(nodeRed: NodeRedProcess, brokers: string, rate: number): void {
+function printBanner(nodeRed: NodeRedProcess, settings: DemoSettings, brokerLog: string | undefined): void {
   console.log(
     [
       "",
-      `  Node-RED editor:  ${nodeRed.url}   (log: ${path.relative(ROOT, nodeRed.logFile)})`,
-      `  Kafka brokers:    ${brokers}`,
-      `  Demo feed:        ${rate} records/s of iris measurements into "${INPUT_TOPIC}"`,
+      `  Node-RED editor:  ${nodeRed.url}   (log: ${nodeRed.logFile})`,
+      `  Kafka brokers:    ${settings.brokers}${brokerLog ? `   (log: ${brokerLog})` : ""}`,
+      `  Demo feed:        ${settings.rate} records/s of iris measurements into "${INPUT_TOPIC}"`,
       `  Scored records:   "${OUTPUT_TOPIC}" (the Debug sidebar shows a sample)`,
       "  Ctrl-C stops everything.",
       "",

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { lastLines, openProcessLog, type ProcessLog } from "./process-log";
 import { KAFKA_LIBS } from "./project";
 import { spawnTied, type TiedProcess } from "./tied-process";
 
@@ -16,6 +17,12 @@ export interface EmbeddedKafka {
   /** The secured listeners' bootstrap addresses, when asked for. */
   secure?: { tls: string; saslTls: string };
   dataDir: string;
+  /** `broker.log` in the data dir, appended to across runs and rotated (process-log.ts). */
+  logFile: string;
+  /** What the broker has logged so far in this run. */
+  log(): string;
+  /** Resolves with the exit code when the broker ends, asked to or not. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -109,18 +116,20 @@ function scramArguments(secure: SecureListeners | undefined): string[] {
   return secure.users.flatMap((user) => SCRAM_MECHANISMS.flatMap((mechanism) => ["--add-scram", `${mechanism}=[name=${user.name},password=${user.password}]`]));
 }
 
-function java(args: string[], logFile: string): TiedProcess {
-  const log = fs.openSync(logFile, "a");
-  const jvm = spawnTied("java", ["-Xms256m", "-Xmx512m", "-cp", path.join(KAFKA_LIBS, "*"), ...args], { stdout: log, stderr: log });
-  fs.closeSync(log);
-  return jvm;
+/** A Kafka JVM logging into `log`; `logged` resolves once all its output is in the log. */
+function java(args: string[], log: ProcessLog): { jvm: TiedProcess; logged: Promise<void> } {
+  // slf4j-simple prints no time by default: a crash log is easier to read with it
+  const logTimes = ["-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSXXX"];
+  const jvm = spawnTied("java", ["-Xms256m", "-Xmx512m", ...logTimes, "-cp", path.join(KAFKA_LIBS, "*"), ...args], { stdout: "pipe", stderr: "pipe" });
+  return { jvm, logged: log.follow([jvm.child.stdout, jvm.child.stderr]) };
 }
 
-async function runToEnd(args: string[], logFile: string): Promise<void> {
-  const tool = java(args, logFile);
-  const code = await tool.exited;
-  await tool.stop(0);
-  if (code !== 0) throw new Error(`kafka ${args.join(" ")} failed; see ${logFile}`);
+async function runToEnd(args: string[], log: ProcessLog): Promise<void> {
+  const { jvm, logged } = java(args, log);
+  const code = await jvm.exited;
+  await jvm.stop(0);
+  await logged;
+  if (code !== 0) throw new Error(`kafka ${args.join(" ")} failed; see ${log.file}`);
 }
 
 export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise<EmbeddedKafka> {
@@ -129,27 +138,30 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   const { dataDir } = options;
   fs.mkdirSync(dataDir, { recursive: true });
   const properties = path.join(dataDir, "server.properties");
-  const logFile = path.join(dataDir, "broker.log");
+  const log = openProcessLog(path.join(dataDir, "broker.log"), "Kafka broker");
   const securePorts = options.secure ? { tls: await freePort(), saslTls: await freePort() } : undefined;
   fs.writeFileSync(properties, serverProperties(dataDir, port, controllerPort, options.secure, securePorts));
   if (!fs.existsSync(path.join(dataDir, "logs", "meta.properties"))) {
     const clusterId = crypto.randomBytes(16).toString("base64url");
-    await runToEnd(["kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", properties, ...scramArguments(options.secure)], logFile);
+    await runToEnd(["kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", properties, ...scramArguments(options.secure)], log);
   }
 
-  const broker = java(["kafka.Kafka", properties], logFile);
+  const { jvm: broker, logged } = java(["kafka.Kafka", properties], log);
   let exited = false;
   void broker.exited.then(() => (exited = true));
   const brokers = `127.0.0.1:${port}`;
-  const stop = (): Promise<void> => broker.stop(15_000); // a clean shutdown takes a few seconds
+  const stop = async (): Promise<void> => {
+    await broker.stop(15_000); // a clean shutdown takes a few seconds
+    await logged;
+  };
   try {
     await waitUntilReady(brokers, () => exited, options.startTimeoutMs ?? 90_000);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${tail(logFile, 30)}`);
+    throw new Error(`${(error as Error).message}\n--- last lines of ${log.file} ---\n${lastLines(log.text(), 30).join("\n")}`);
   }
   const secure = securePorts && { tls: `127.0.0.1:${securePorts.tls}`, saslTls: `127.0.0.1:${securePorts.saslTls}` };
-  return { brokers, secure, dataDir, stop };
+  return { brokers, secure, dataDir, logFile: log.file, log: log.text, exited: broker.exited, stop };
 }
 
 /** A broker on free ports with a fresh data dir that is deleted when it stops: for tests and benchmarks. */
@@ -182,13 +194,5 @@ async function waitUntilReady(brokers: string, exited: () => boolean, timeoutMs:
     throw new Error(`the Kafka broker did not answer on ${brokers} within ${timeoutMs} ms`);
   } finally {
     await admin.disconnect().catch(() => undefined);
-  }
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
   }
 }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { openProcessLog } from "./process-log";
 import { ROOT } from "./project";
 import { spawnTied, type TiedProcess } from "./tied-process";
 
@@ -11,10 +12,13 @@ import { spawnTied, type TiedProcess } from "./tied-process";
 export interface NodeRedProcess {
   url: string;
   userDir: string;
+  /** `node-red.log` in the user directory, appended to across runs and rotated (process-log.ts). */
   logFile: string;
   pid: number | undefined;
-  /** What Node-RED has logged so far. */
+  /** What Node-RED has logged so far in this run. */
   log(): string;
+  /** Resolves with the exit code when the process ends, asked to or not. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -65,37 +69,34 @@ export async function startNodeRed(options: NodeRedOptions): Promise<NodeRedProc
   installPackageInto(userDir);
   fs.writeFileSync(path.join(userDir, "settings.js"), settingsFile(port, options.adminUser));
   if (options.flows) fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(options.flows, null, 2));
-  const logFile = path.join(userDir, "node-red.log");
-  const log = fs.openSync(logFile, "w");
+  const log = openProcessLog(path.join(userDir, "node-red.log"), "Node-RED");
   const runtime: TiedProcess = spawnTied(
     process.execPath,
     [require.resolve("node-red/red.js"), "--userDir", userDir, "--settings", path.join(userDir, "settings.js")],
-    { cwd: userDir, env: { ...process.env, ...options.env }, stdout: options.echo ? "pipe" : log, stderr: options.echo ? "pipe" : log },
+    { cwd: userDir, env: { ...process.env, ...options.env }, stdout: "pipe", stderr: "pipe" },
   );
-  fs.closeSync(log);
-  if (options.echo) {
-    const sink = fs.createWriteStream(logFile, { flags: "a" });
-    for (const stream of [runtime.child.stdout, runtime.child.stderr]) {
-      stream?.on("data", (chunk: Buffer) => {
-        sink.write(chunk);
-        process.stdout.write(chunk);
-      });
-    }
-  }
+  const logged = log.follow([runtime.child.stdout, runtime.child.stderr], options.echo ? process.stdout : undefined);
   const url = `http://127.0.0.1:${port}`;
   const instance: NodeRedProcess = {
     url,
     userDir,
-    logFile,
+    logFile: log.file,
     pid: runtime.child.pid,
-    log: () => fs.readFileSync(logFile, "utf8"),
-    stop: () => runtime.stop(20_000), // Node-RED gives each node 15 s to close
+    log: log.text,
+    exited: runtime.exited,
+    stop: async () => {
+      await runtime.stop(20_000); // Node-RED gives each node 15 s to close
+      await logged;
+    },
   };
   let exited = false;
   void runtime.exited.then(() => (exited = true));
   const deadline = Date.now() + 60_000;
   while (!/Started flows|Stopped flows|\[error\]/.test(instance.log()) || !(await answers(url))) {
-    if (exited) throw new Error(`Node-RED exited while starting:\n${instance.log()}`);
+    if (exited) {
+      await instance.stop(); // the log is complete once its pipes have closed
+      throw new Error(`Node-RED exited while starting:\n${instance.log()}`);
+    }
     if (Date.now() > deadline) {
       await instance.stop();
       throw new Error(`Node-RED did not start within 60 s:\n${instance.log()}`);
