@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Kafka, logLevel, type Consumer, type logCreator, type Producer } from "kafkajs";
+import { isTransientBrokerAnswer } from "../src/kafka/connection";
 import { HOLDOUT_ROWS } from "./lib/demo-model";
 import { startEmbeddedKafka } from "./lib/embedded-kafka";
 import { exampleTopics, readExample } from "./lib/example-flows";
@@ -135,11 +136,12 @@ async function startDemo(settings: DemoSettings, services: ServiceGroup): Promis
   services.add(await startMonitor(kafka, labels));
 }
 
-/** The demo clients' errors as one line each, and none once stopping: then they only echo what stops. */
+/** The demo's own clients' errors, one line each; none while stopping, nor for a broker's passing answers (a coordinator still loading). */
 function quietWhenStopping(services: ServiceGroup): logCreator {
   return () =>
     ({ log }) => {
-      if (!services.stopping) console.error(`[demo] kafka: ${log.message}`);
+      const text = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
+      if (!services.stopping && !isTransientBrokerAnswer(text)) console.error(`[demo] kafka: ${text}`);
     };
 }
 

@@ -28,11 +28,16 @@ export function parseBrokerList(list: string): string[] {
  */
 const TRANSIENT = /coordinator is (not available|loading)|does not host this topic-partition|leadership election|not the leader for that topic-partition/;
 
+/** Whether a kafkajs log line tells of a broker's passing answer, which kafkajs retries: no news for a user. */
+export function isTransientBrokerAnswer(text: string): boolean {
+  return TRANSIENT.test(text);
+}
+
 function toLogger(log: Logger, problem: (error: string) => void): () => (entry: LogEntry) => void {
   return () =>
     ({ level, log: entry }) => {
       const text = `${entry.message}${entry.error ? `: ${entry.error}` : ""}`;
-      const transient = TRANSIENT.test(text);
+      const transient = isTransientBrokerAnswer(text);
       // kafkajs logs at ERROR what it then retries (a refused connection, a certificate
       // that fails verification): a node says so while it connects; failures that stick
       // reach the nodes as errors. A broker's passing answers are not worth a word.
