@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
-import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
+import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
 
 interface Scored {
   payload: { label: string; score: number; probabilities: number[] };
@@ -118,7 +118,7 @@ def predict(model, batch):
   it("restarts a Python process that dies, says so in status, and scores again", async () => {
     await helper.load([pythonModel, catchNode], modelFlow({ kind: "python", handlerPath: PETAL_RULES }));
     await statusText("model", /^ready/, 60_000);
-    const workers = processesMatching("worker.py");
+    const workers = ourWorkers();
     assert.equal(workers.length, 1);
     process.kill(workers[0], "SIGKILL");
     await statusText("model", /restarting/, 10_000);
@@ -131,9 +131,9 @@ def predict(model, batch):
   it("leaves no Python process behind when the flow is stopped", async () => {
     await helper.load([pythonModel, catchNode], modelFlow({ kind: "python", handlerPath: PETAL_RULES }));
     await statusText("model", /^ready/, 60_000);
-    assert.ok(processesMatching("worker.py").length > 0);
+    assert.ok(ourWorkers().length > 0);
     await helper.unload();
-    assert.deepEqual(processesMatching("worker.py"), []);
+    assert.deepEqual(ourWorkers(), []);
   });
 
   it("says exactly what is missing when the environment lacks a package", async () => {

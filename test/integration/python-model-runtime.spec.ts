@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
-import { IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
+import { IRIS_MODEL, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
 
 interface Out {
   payload: unknown;
@@ -208,7 +208,7 @@ describe("python-model runtime (real Python)", function () {
       const seen = record();
       send(400, (index) => [index]);
       await waitFor(() => seen.outputs.length > 40, 10_000, "scoring under way");
-      processesMatching("worker.py").forEach((pid) => process.kill(pid, "SIGKILL"));
+      ourWorkers().forEach((pid) => process.kill(pid, "SIGKILL"));
       await waitFor(() => seen.outputs.length + seen.errors.length === 400, 60_000, "every record to end");
       assert.equal(seen.errors.length, 0, "the batches in flight were retried on the restarted worker");
       assert.deepEqual(
@@ -240,12 +240,12 @@ describe("python-model runtime (real Python)", function () {
       const handler = writeHandler("hang", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    if batch[0][0] < 0:\n        time.sleep(600)\n    return [row[0] for row in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, timeoutMs: 1000, batchSize: 1 }));
       await ready();
-      const [hungPid] = processesMatching("worker.py");
+      const [hungPid] = ourWorkers();
       const seen = record();
       helper.getNode("model").receive({ payload: [-1], seq: 0 });
       await waitFor(() => seen.errors.length === 1, 10_000, "the timeout error");
       assert.match(seen.errors[0].error?.message ?? "", /took longer than 1000 ms/);
-      await waitFor(() => !processesMatching("worker.py").includes(hungPid), 5000, "the hung worker to be gone");
+      await waitFor(() => !ourWorkers().includes(hungPid), 5000, "the hung worker to be gone");
       helper.getNode("model").receive({ payload: [7], seq: 1 });
       await waitFor(() => seen.outputs.length === 1, 20_000, "the next record scored by a fresh worker");
       assert.equal(seen.outputs[0].payload, 7);
@@ -275,18 +275,18 @@ describe("python-model runtime (real Python)", function () {
       const versions = seen.outputs.map((msg) => msg.payload);
       const firstV2 = versions.indexOf("v2");
       assert.ok(firstV2 > 0 && versions.slice(firstV2).every((version) => version === "v2"), "v1 until the switch, then only v2");
-      assert.equal(processesMatching("worker.py").length, 1, "the v1 worker has left");
+      assert.equal(ourWorkers().length, 1, "the v1 worker has left");
     });
 
     it("closes with records in flight well inside Node-RED's 15 s close timeout, leaving no process", async () => {
       const handler = writeHandler("sluggish", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.3)\n    return [0 for _ in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, workers: 2, batchSize: 4 }));
-      await waitFor(() => processesMatching("worker.py").length === 2 && /^ready/.test(statusOf("model")), 60_000, "two workers");
+      await waitFor(() => ourWorkers().length === 2 && /^ready/.test(statusOf("model")), 60_000, "two workers");
       send(100, (index) => [index]);
       const started = Date.now();
       await helper.unload();
       assert.ok(Date.now() - started < 10_000, `close took ${Date.now() - started} ms`);
-      assert.deepEqual(processesMatching("worker.py"), []);
+      assert.deepEqual(ourWorkers(), []);
     });
   });
 });

@@ -20,6 +20,14 @@ export function writeHandler(name: string, source: string): string {
   return file;
 }
 
+/** This checkout's worker script: other checkouts' workers on the machine are not this run's. */
+const WORKER_SCRIPT = path.join(PACKAGE_ROOT, "dist", "src", "python", "worker.py");
+
+/** Pids of the live Python workers started from this checkout. */
+export function ourWorkers(): number[] {
+  return processesMatching(WORKER_SCRIPT);
+}
+
 /** Pids of live processes whose command line contains the text. */
 export function processesMatching(text: string): number[] {
   return fs
