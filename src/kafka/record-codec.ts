@@ -131,7 +131,12 @@ function decodeHeaders(headers: IHeaders | undefined, asBuffers: boolean): Recor
 export function encodeValue(payload: unknown): Buffer | string | null {
   if (payload === null || payload === undefined) return null;
   if (Buffer.isBuffer(payload) || typeof payload === "string") return payload;
-  return JSON.stringify(payload);
+  try {
+    return JSON.stringify(payload);
+  } catch (error) {
+    if (error instanceof RangeError) throw new RecordEncodeError("msg.payload is nested too deeply to be written as JSON");
+    throw error;
+  }
 }
 
 /** A msg property that cannot become part of a record; the message names it. */

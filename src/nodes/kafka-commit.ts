@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { settleMessage } from "../kafka/settlement";
+import { failMessage } from "./report-failure";
 import { showStatus } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
@@ -22,7 +23,7 @@ export = function registerKafkaCommit(RED: NodeAPI): void {
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       if (!settleMessage(msg, "processed")) {
-        done(new Error(RED._("kafka-commit.errors.no-record")));
+        failMessage(this, msg, new Error(RED._("kafka-commit.errors.no-record")), done);
         return;
       }
       settled++;

@@ -7,6 +7,7 @@ import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
 import { RateStatus } from "./rate-status";
+import { failMessage } from "./report-failure";
 import { shortReason, showStatus } from "./status";
 
 /** msg.partition names a partition the topic does not have: writing it again would fail again. */
@@ -25,7 +26,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       // every message still gets an answer: the reason in Catch, its record settled as failed
       this.on("input", (msg: NodeMessageInFlow, _send, done) => {
         settleMessage(msg, "failed", { error: problem ?? "", node: this.id });
-        done(new Error(problem));
+        failMessage(this, msg, new Error(problem), done);
       });
       return;
     }
@@ -86,10 +87,10 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     });
 
     /** A msg that can never be written: reported to Catch, and its record settled as failed (dead letters, if any). */
-    const reject = (msg: NodeMessageInFlow, error: Error, done: (error: Error) => void): void => {
+    const reject = (msg: NodeMessageInFlow, error: Error, done: (error?: Error) => void): void => {
       settleMessage(msg, "failed", { error: error.message, node: this.id });
       rates.failed(error);
-      done(error);
+      failMessage(this, msg, error, done);
     };
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
@@ -128,7 +129,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
           const failure = new Error(RED._(key, { error: error.message }));
           settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
           rates.failed(error);
-          done(failure);
+          failMessage(this, msg, failure, done);
         },
       );
     });

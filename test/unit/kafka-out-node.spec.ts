@@ -152,5 +152,17 @@ describe("kafka-out node (producer stubbed)", () => {
       clock.restore();
     }
   });
+
+  it("reports a payload nested too deeply for Node-RED to copy to Catch, without stopping Node-RED", async () => {
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const caught = new Promise<{ payload: unknown; topic: string; error: { message: string } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    const deep = JSON.parse("[".repeat(10_000) + "1" + "]".repeat(10_000)) as unknown;
+    helper.getNode("out").receive({ payload: deep, topic: "t" });
+    const report = await caught;
+    assert.match(report.error.message, /msg.payload is nested too deeply to be written as JSON .*Catch gets its plain properties only/);
+    assert.equal(report.payload, "(not copied: nested too deeply)");
+    assert.equal(report.topic, "t");
+    assert.equal(send.callCount, 0);
+  });
 });
 
