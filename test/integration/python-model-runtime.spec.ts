@@ -102,6 +102,37 @@ describe("python-model runtime (real Python)", function () {
       assert.ok(probabilities[0] > 0.9, `setosa probability ${probabilities[0]}`);
     });
 
+    it("scores a scikit-learn model on the float64 features it is given: results equal its predict() exactly", async () => {
+      // a ridge regression on values with ten significant digits, where float32 input changes the predictions
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-ridge-")), "ridge.joblib");
+      const script = [
+        "import json, sys, joblib, numpy as np",
+        "from sklearn.linear_model import Ridge",
+        "rng = np.random.default_rng(11)",
+        "x = rng.uniform(1000, 2000, size=(200, 4)) + rng.uniform(0, 1, size=(200, 4))",
+        "model = Ridge(alpha=1.0).fit(x, x @ np.array([1.123456789, -2.23456789, 3.3456789, 0.456789]) + 0.1)",
+        "joblib.dump(model, sys.argv[1])",
+        "rows = rng.uniform(1000, 2000, size=(40, 4)) + rng.uniform(0, 1, size=(40, 4))",
+        "print(json.dumps({'rows': rows.tolist(), 'float64': model.predict(rows).tolist(), 'float32': model.predict(rows.astype(np.float32)).tolist()}))",
+      ].join("\n");
+      const expected = JSON.parse(execFileSync(PYTHON, ["-c", script, file], { encoding: "utf8" })) as { rows: number[][]; float64: number[]; float32: number[] };
+      assert.notDeepEqual(expected.float32, expected.float64, "float32 input changes this model's predictions");
+      // one batch of exactly these rows (it leaves when full), as predict() was given them: a
+      // dot product's last bit may depend on the rows scored with it
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: file, batchSize: expected.rows.length, maxWaitMs: 10_000, timing: true }));
+      const seen = record();
+      expected.rows.forEach((row) => helper.getNode("model").receive({ payload: row }));
+      await waitFor(() => seen.outputs.length === expected.rows.length, 120_000, "every prediction");
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.timing?.batchSize),
+        expected.rows.map(() => expected.rows.length),
+      );
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.payload),
+        expected.float64,
+      );
+    });
+
     it("says which package a venv lacks when it has no keras", async () => {
       const venv = fs.mkdtempSync(path.join(os.tmpdir(), "bare-venv-"));
       execFileSync("python3", ["-m", "venv", "--without-pip", venv]);

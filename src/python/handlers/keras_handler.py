@@ -86,7 +86,7 @@ def padded_size(rows):
 
 def predict(model, batch):
     np = model.np
-    x = check_rows(np, batch, model.input_shape)
+    x = check_rows(np, batch, model.input_shape, "float32")
     padded = np.zeros((padded_size(len(x)), *model.input_shape), dtype="float32")
     padded[: len(x)] = x
     y = np.asarray(model.model.predict_on_batch(padded))[: len(x)]

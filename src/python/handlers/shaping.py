@@ -1,10 +1,10 @@
 """Input checks and output shapes shared by the built-in handlers."""
 
 
-def check_rows(np, batch, input_shape):
-    """The batch as one array; a row whose shape is not the model's is refused, naming both."""
+def check_rows(np, batch, input_shape, dtype):
+    """The batch as one array of the given dtype; a row whose shape is not the model's is refused, naming both."""
     try:
-        x = np.asarray(batch, dtype="float32")
+        x = np.asarray(batch, dtype=dtype)
         if x.shape[1:] == tuple(input_shape):
             return x  # the common case: one conversion for the whole batch
     except ValueError:

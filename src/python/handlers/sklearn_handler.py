@@ -54,7 +54,9 @@ def describe(model):
 
 def predict(model, batch):
     np = model.np
-    x = check_rows(np, batch, model.input_shape) if model.input_shape else np.asarray(batch, dtype="float64")
+    # float64, as the numbers arrive: a cast to float32 would change the predictions of a
+    # model fitted on float64 (scikit-learn converts to what the estimator needs itself)
+    x = check_rows(np, batch, model.input_shape, "float64") if model.input_shape else np.asarray(batch, dtype="float64")
     if model.feature_names is not None:
         # an estimator fitted on a DataFrame expects its column names (without pandas it only warns)
         try:
