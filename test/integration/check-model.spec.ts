@@ -87,4 +87,13 @@ describe("python-model check-model endpoint (real Node-RED, real Python)", funct
     assert.equal(blank.reply?.ok, false);
     assert.match(blank.reply?.error ?? "", /model file/i);
   });
+
+  it("says that output 'label' needs labels a Keras model does not have, before deploy", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keras-unlabelled-"));
+    const model = path.join(dir, "iris.keras");
+    fs.copyFileSync(IRIS_MODEL, model);
+    const { reply } = await check({ kind: "keras", modelPath: model, backend: "jax", output: "label" });
+    assert.equal(reply?.ok, false);
+    assert.equal(reply?.error, `ValueError: output 'label' needs the class labels, as "labels" in the sidecar ${path.join(dir, "iris.meta.json")}, which does not exist`);
+  });
 });

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
 import { IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 interface Out {
@@ -100,6 +100,43 @@ describe("python-model runtime (real Python)", function () {
       const probabilities = seen.outputs[0].payload as number[];
       assert.equal(probabilities.length, 3);
       assert.ok(probabilities[0] > 0.9, `setosa probability ${probabilities[0]}`);
+    });
+
+    it("refuses output 'label' at load for a Keras model without labels, or with fewer labels than outputs", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keras-unlabelled-"));
+      const model = path.join(dir, "iris.keras");
+      fs.copyFileSync(IRIS_MODEL, model);
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: model, backend: "jax", output: "label" }));
+      const seen = record();
+      helper.getNode("model").receive({ payload: [5.0, 3.4, 1.5, 0.2] });
+      const sidecar = path.join(dir, "iris.meta.json");
+      const noLabels = `output 'label' needs the class labels, as "labels" in the sidecar ${sidecar}, which does not exist`;
+      await waitFor(() => statusOf("model") === noLabels, 120_000, "the refusal in status");
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+      await waitFor(() => seen.errors.length === 1, 10_000, "the waiting record to fail");
+      assert.equal(seen.errors[0].error?.message, `ModelNotReadyError: the model is not loaded: ${noLabels}`);
+      await helper.unload();
+
+      fs.writeFileSync(sidecar, JSON.stringify({ labels: ["setosa", "versicolor"] }));
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: model, backend: "jax", output: "label" }));
+      await waitFor(() => /^output 'label' needs one label per model output/.test(statusOf("model")), 120_000, "the refusal in status");
+      assert.equal(statusOf("model"), `output 'label' needs one label per model output: the model gives 3 outputs, the sidecar ${sidecar} names 2 labels`);
+    });
+
+    it("takes output 'label' from a scikit-learn classifier's predict_proba, and refuses it with predict at load", async () => {
+      const model = trainSklearnModel();
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict", output: "label" }));
+      await waitFor(() => /^output 'label'/.test(statusOf("model")), 60_000, "the refusal in status");
+      assert.equal(statusOf("model"), "output 'label' needs the method predict_proba (a score per class); predict gives each record's class alone");
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+      await helper.unload();
+
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict_proba", output: "label" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [6.7, 3.0, 5.2, 2.3] });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      assert.equal((seen.outputs[0].payload as { label: string }).label, "virginica");
     });
 
     it("scores a scikit-learn model on the float64 features it is given: results equal its predict() exactly", async () => {

@@ -45,6 +45,16 @@ export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
 export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, catchNode];
 
+/** Every status a node has shown, oldest first (the helper records every status call). */
+export function statusesOf(nodeId: string): { fill?: string; text?: string }[] {
+  const node = helper.getNode(nodeId) as unknown as { status: { getCalls(): { thisValue: unknown; args: [{ fill?: string; text?: string }] }[] } };
+  // the helper spies on the prototype, so the calls are every node's
+  return node.status
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
+}
+
 /** The text of a node's latest status (the helper records every status call). */
 export function statusOf(nodeId: string): string {
   const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };

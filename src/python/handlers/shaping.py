@@ -16,6 +16,12 @@ def check_rows(np, batch, input_shape, dtype):
     raise ValueError(f"expected features of shape {list(input_shape)}")
 
 
+def check_label_count(labels, width, source):
+    """Output 'label' needs one label per model output; width None: not known before scoring."""
+    if width is not None and len(labels) != width:
+        raise ValueError(f"output 'label' needs one label per model output: the model gives {width} outputs, {source} names {len(labels)} labels")
+
+
 class Outputs:
     """
     A batch's numeric outputs and how each row's result is made of them (see
