@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { settleMessage } from "../kafka/settlement";
-import { resolveUserPath } from "../package-paths";
+import { PathNotFoundError, resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
 import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
@@ -22,7 +22,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
 
     let spec: ModelSpec;
     try {
-      spec = modelSpec(config, userDir, (key) => RED._(`python-model.errors.${key}`));
+      spec = modelSpec(config, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
     } catch (error) {
       const message = (error as Error).message;
       showStatus(this, "error", message);
@@ -147,7 +147,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
     const userDir = RED.settings.userDir as string | undefined;
     let spec: ModelSpec;
     try {
-      spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key) => RED._(`python-model.errors.${key}`));
+      spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
     } catch (error) {
       res.json({ ok: false, error: (error as Error).message });
       return;
@@ -174,10 +174,19 @@ function messageProperty(RED: NodeAPI, property: string): { read: (msg: NodeMess
   };
 }
 
-function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string) => string): ModelSpec {
+function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string, values?: Record<string, string>) => string): ModelSpec {
   const kind = config.kind === "python" || config.kind === "sklearn" ? config.kind : "keras";
-  const modelPath = config.modelPath?.trim() ? resolveUserPath(config.modelPath.trim(), userDir) : "";
-  const handlerPath = config.handlerPath?.trim() ? resolveUserPath(config.handlerPath.trim(), userDir) : "";
+  const resolve = (configured: string | undefined, notFound: string): string => {
+    if (!configured?.trim()) return "";
+    try {
+      return resolveUserPath(configured.trim(), userDir);
+    } catch (error) {
+      if (!(error instanceof PathNotFoundError)) throw error;
+      throw new Error(problem(notFound, { path: error.configured, places: error.lookedIn.join(", ") }));
+    }
+  };
+  const modelPath = resolve(config.modelPath, "model-not-found");
+  const handlerPath = kind === "python" ? resolve(config.handlerPath, "handler-not-found") : "";
   if (kind !== "python" && !modelPath) throw new Error(problem("no-model"));
   if (kind === "python" && !handlerPath) throw new Error(problem("no-handler"));
   return {

@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 import * as sinon from "sinon";
+import { PACKAGE_ROOT } from "../../src/package-paths";
 import { WorkerPool } from "../../src/python/worker-pool";
 import type { RowResult } from "../../src/python/protocol";
-import { catchNode, helper, pythonModel } from "../support/node-red-helper";
+import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
 
 interface Received {
   payload?: unknown;
@@ -98,5 +100,14 @@ describe("python-model node (worker pool stubbed)", () => {
     const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
     helper.getNode("model").receive({ payload: [1] });
     assert.match((await caught).error?.message ?? "", /No model file configured/);
+  });
+
+  it("refuses a relative model path found nowhere at deploy, naming the places it looked", async () => {
+    await helper.load([pythonModel, catchNode], flow.map((node) => (node.id === "model" ? { ...node, kind: "keras", modelPath: "models/missing.keras" } : node)));
+    const expected = `Model file not found: models/missing.keras (looked in ${path.join(PACKAGE_ROOT, "models", "missing.keras")})`;
+    assert.equal(statusOf("model"), expected);
+    const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    helper.getNode("model").receive({ payload: [1] });
+    assert.equal((await caught).error?.message, `Error: Model is not loaded: ${expected}`);
   });
 });
