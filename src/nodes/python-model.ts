@@ -6,6 +6,7 @@ import { resolveInterpreter } from "../python/interpreter";
 import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
 import { ModelService } from "../python/model-service";
+import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
 import { showStatus } from "./status";
@@ -58,6 +59,12 @@ export = function registerPythonModel(RED: NodeAPI): void {
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
 
+    const logAt: Record<LogLevel, (text: string) => void> = {
+      debug: (text) => this.debug(text),
+      info: (text) => this.log(text),
+      warn: (text) => this.warn(text),
+    };
+
     const service = new ModelService(
       {
         spec,
@@ -84,7 +91,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
           this.log(`model reloaded by Python ${info?.python} (pid ${info?.pid})`);
           showStatus(this, "ok", withRestarts(RED._("python-model.status.reloaded")));
         },
-        onLog: (line) => this.log(`[python] ${line}`),
+        onLog: (text, level) => logAt[level](`[python] ${text}`),
       },
     );
     service.start();

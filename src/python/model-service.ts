@@ -3,6 +3,7 @@ import { scoreWithRecovery } from "./crash-recovery";
 import { MicroBatcher, type RowCallback } from "./micro-batcher";
 import { StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
+import type { LogSink } from "./worker-log";
 import { WorkerPool } from "./worker-pool";
 
 export interface ModelServiceOptions {
@@ -29,7 +30,7 @@ export interface Scored {
 export interface ModelServiceEvents {
   onState: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
   onReload: (outcome: { info?: ModelInfo; error?: Error }) => void;
-  onLog: (line: string) => void;
+  onLog: LogSink;
 }
 
 interface Queued {

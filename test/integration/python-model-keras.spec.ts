@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, loggedBy, pythonModel, statusOf } from "../support/node-red-helper";
 import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 interface Scored {
@@ -74,6 +74,21 @@ describe("python-model node with the Keras iris model (real Python)", function (
     assert.ok([...labelsByRow.values()].every((labels) => labels.size === 1));
     const correct = [...labelsByRow].filter(([row, labels]) => labels.has(HOLDOUT[row].label)).length;
     assert.ok(correct / HOLDOUT.length >= 0.9, `held-out accuracy ${correct}/${HOLDOUT.length}`);
+  });
+
+  it("logs TensorFlow's start-up lines at debug level, not as warnings or errors", async () => {
+    await helper.load([pythonModel, catchNode], modelFlow({ kind: "keras", modelPath: IRIS_MODEL, backend: "tensorflow" }));
+    await statusText("model", /^ready/, 120_000);
+    await waitFor(() => loggedBy("model").some((entry) => /oneDNN custom operations are on/.test(entry.msg)), 10_000, "TensorFlow's oneDNN line");
+    const python = loggedBy("model").filter((entry) => entry.msg.startsWith("[python]"));
+    assert.deepEqual(
+      python.filter((entry) => /absl::InitializeLog|oneDNN custom operations/.test(entry.msg)).map((entry) => entry.level),
+      python.filter((entry) => /absl::InitializeLog|oneDNN custom operations/.test(entry.msg)).map(() => "debug"),
+    );
+    assert.deepEqual(
+      python.filter((entry) => entry.level === "warn" || entry.level === "error"),
+      [],
+    );
   });
 
   it("sends a record with the wrong number of features to Catch with the original msg and goes on scoring", async () => {

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { catchNode, helper, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
+import { catchNode, helper, loggedBy, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
 import { IRIS_MODEL, PYTHON, processesMatching, waitFor, writeHandler } from "../support/python";
 
 interface Out {
@@ -317,6 +317,42 @@ describe("python-model runtime (real Python)", function () {
       helper.getNode("model").receive({ payload: [7], seq: 1 });
       await waitFor(() => seen.outputs.length === 1, 20_000, "the next record scored by a fresh worker");
       assert.equal(seen.outputs[0].payload, 7);
+    });
+  });
+
+  describe("log", () => {
+    it("logs a handler's warning and traceback as warnings, the traceback in one piece, and its prints as info", async () => {
+      const handler = writeHandler(
+        "chatty",
+        [
+          "import traceback, warnings",
+          "def load(p, c):",
+          "    warnings.warn('this handler is deprecated')",
+          "    try:",
+          "        1 / 0",
+          "    except ZeroDivisionError:",
+          "        traceback.print_exc()",
+          "    print('rules loaded')",
+          "",
+          "def predict(m, batch):",
+          "    return [0 for _ in batch]",
+          "",
+        ].join("\n"),
+      );
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      // printed last, on the same pipe as the rest
+      await waitFor(() => loggedBy("model").some((entry) => entry.msg === "[python] rules loaded"), 10_000, "the handler's print");
+      const logged = loggedBy("model").filter((entry) => entry.msg.startsWith("[python]"));
+      assert.deepEqual(
+        logged.filter((entry) => entry.level === "info").map((entry) => entry.msg),
+        ["[python] rules loaded"],
+      );
+      const warnings = logged.filter((entry) => entry.level === "warn").map((entry) => entry.msg);
+      assert.equal(warnings.length, 3, warnings.join("\n---\n"));
+      assert.match(warnings[0], /^\[python\] \S+chatty\.py:3: UserWarning: this handler is deprecated$/);
+      assert.match(warnings[1], /^\[python\]\s+warnings\.warn/);
+      assert.match(warnings[2], /^\[python\] Traceback \(most recent call last\):\n(.*\n)+ZeroDivisionError: division by zero$/);
     });
   });
 

@@ -60,3 +60,19 @@ export function statusOf(nodeId: string): string {
   const node = helper.getNode(nodeId) as unknown as { status: { lastCall?: { args: [{ text?: string }] } } };
   return node.status.lastCall?.args[0].text ?? "";
 }
+
+/** What a node has logged (node.log, warn, error, debug) since the flow was loaded, with the level's name. */
+export function loggedBy(nodeId: string): { level: "error" | "warn" | "info" | "debug" | "other"; msg: string }[] {
+  const log = helper.log();
+  const names = new Map<number, "error" | "warn" | "info" | "debug">([
+    [log.ERROR, "error"],
+    [log.WARN, "warn"],
+    [log.INFO, "info"],
+    [log.DEBUG, "debug"],
+  ]);
+  return log
+    .getCalls()
+    .map((call) => call.args[0])
+    .filter((entry) => entry.id === nodeId)
+    .map((entry) => ({ level: names.get(entry.level) ?? "other", msg: String(entry.msg) }));
+}
