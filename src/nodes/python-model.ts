@@ -9,7 +9,8 @@ import { ModelService } from "../python/model-service";
 import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
-import { showStatus } from "./status";
+import { ScoringRate } from "./scoring-rate";
+import { showStatus, shortReason } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
 const MAX_WAITING = 10_000;
@@ -59,6 +60,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
 
+    const rate = new ScoringRate();
     const logAt: Record<LogLevel, (text: string) => void> = {
       debug: (text) => this.debug(text),
       info: (text) => this.log(text),
@@ -97,23 +99,33 @@ export = function registerPythonModel(RED: NodeAPI): void {
     service.start();
     showState();
 
-    let lastRows = 0;
-    let lastBatches = 0;
+    let showingRate = false;
     const statusTimer = setInterval(() => {
-      const rows = service.rowsScored - lastRows;
-      const batches = service.batchesScored - lastBatches;
-      lastRows = service.rowsScored;
-      lastBatches = service.batchesScored;
-      if (rows === 0 || state !== "ready") return;
-      const rate = Math.round((rows * 1000) / STATUS_INTERVAL_MS);
-      const batch = (rows / batches).toFixed(1);
-      showStatus(this, "ok", withRestarts(RED._("python-model.status.scoring", { rate, batch })));
+      const line = rate.take(service.rowsSent, service.batchesScored, STATUS_INTERVAL_MS);
+      if (state !== "ready") return;
+      if (!line) {
+        if (showingRate) showState(); // nothing flows: the rate of a second ago would be stale
+        showingRate = false;
+        return;
+      }
+      showingRate = true;
+      const text =
+        line.look === "ok"
+          ? RED._("python-model.status.scoring", { rate: line.scored, batch: line.batch })
+          : line.look === "busy"
+            ? RED._("python-model.status.scoring-failing", { rate: line.scored, batch: line.batch, failed: line.failed })
+            : RED._("python-model.status.failing", { failed: line.failed, reason: shortReason(String(rate.lastFailure)) });
+      showStatus(this, line.look, withRestarts(text));
     }, STATUS_INTERVAL_MS);
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const fail = (error: Error): void => {
         // a record the node did not get to score before it closed is read again, not settled
-        if (!(error instanceof StoppingError)) settleMessage(msg, "failed", { error: String(error), node: this.id });
+        if (!(error instanceof StoppingError)) {
+          rate.failed++;
+          rate.lastFailure = error;
+          settleMessage(msg, "failed", { error: String(error), node: this.id });
+        }
         done(error);
       };
       let features: unknown[];
@@ -132,6 +144,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
         if (featuresProperty === "payload" && outputProperty === "payload") out.features = features;
         writePrediction(out, scored.result.value);
         if (config.timing) out.timing = { queuedMs: scored.queuedMs, scoringMs: scored.scoringMs, batchSize: scored.batchSize };
+        rate.scored++;
         send(out);
         done();
       });

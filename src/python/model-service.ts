@@ -48,7 +48,8 @@ const WATCH_INTERVAL_MS = 1000;
  * node's status.
  */
 export class ModelService {
-  rowsScored = 0;
+  /** Rows sent to Python in batches that came back, failed rows among them: with batchesScored, the mean batch size. */
+  rowsSent = 0;
   batchesScored = 0;
   private pool: WorkerPool;
   private readonly batcher: MicroBatcher<Queued, Scored>;
@@ -135,7 +136,7 @@ export class ModelService {
     const pool = this.pool;
     const results = await scoreWithRecovery((rows) => pool.score(rows), items.map((item) => item.features));
     const scoredAt = Date.now();
-    this.rowsScored += items.length;
+    this.rowsSent += items.length;
     this.batchesScored++;
     return items.map((item, index) => ({
       result: results[index],

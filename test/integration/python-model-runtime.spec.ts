@@ -58,6 +58,13 @@ function trainSklearnModel(): string {
   );
 }
 
+/** Feeds the model node a msg every few ms until stopped. */
+function feed(payload: (index: number) => unknown): { stop: () => void } {
+  let index = 0;
+  const timer = setInterval(() => helper.getNode("model").receive({ payload: payload(index++) }), 5);
+  return { stop: () => clearInterval(timer) };
+}
+
 /** The python-model runtime's capabilities, each against a real Python. */
 describe("python-model runtime (real Python)", function () {
   this.timeout(180_000);
@@ -269,6 +276,29 @@ describe("python-model runtime (real Python)", function () {
   });
 
   describe("failures", () => {
+    it("shows failed records apart from scored ones in the status: yellow while some fail, red with the reason when all fail", async () => {
+      const handler = writeHandler("picky", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    if any(row[0] < 0 for row in batch):\n        raise ValueError('negative input')\n    return [row[0] for row in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      const seen = record();
+      const mixed = feed((index) => [[1], [-1], "not features"][index % 3]);
+      try {
+        await waitFor(() => /^\d+ rec\/s, batch [\d.]+, \d+ failed\/s$/.test(statusOf("model")), 20_000, "a rate with failures");
+      } finally {
+        mixed.stop();
+      }
+      assert.equal(statusesOf("model").at(-1)?.fill, "yellow");
+      assert.ok(seen.outputs.length > 0 && seen.errors.length > seen.outputs.length, `${seen.outputs.length} scored, ${seen.errors.length} failed`);
+
+      const failing = feed(() => [-1]);
+      try {
+        await waitFor(() => /^\d+ failed\/s: ValueError: negative input$/.test(statusOf("model")), 20_000, "a rate of failures alone");
+      } finally {
+        failing.stop();
+      }
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+    });
+
     it("loses nothing when a worker is killed with SIGKILL mid-batch: every record ends in a result or at Catch", async () => {
       const handler = writeHandler("slow", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.02)\n    return [row[0] * 2 for row in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, batchSize: 8 }));

@@ -2,9 +2,11 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as sinon from "sinon";
 import { PACKAGE_ROOT } from "../../src/package-paths";
-import { WorkerPool } from "../../src/python/worker-pool";
-import type { RowResult } from "../../src/python/protocol";
-import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
+import { BatchTimeoutError, type RunnerState } from "../../src/python/model-runner";
+import { WorkerPool, type PoolEvents } from "../../src/python/worker-pool";
+import type { ModelInfo, RowResult } from "../../src/python/protocol";
+import { catchNode, helper, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
+import { waitFor } from "../support/python";
 
 interface Received {
   payload?: unknown;
@@ -21,12 +23,29 @@ const flow = [
   { id: "errors", type: "helper", z: "f1" },
 ];
 
+const LOADED: ModelInfo = { python: "3.11", executable: "python", pid: 1 };
+
+/** Tells the node what its pool's workers did, as the pool does (through the events it was made with). */
+function announce(pool: WorkerPool, state: RunnerState, detail: { info?: ModelInfo; error?: Error } = {}): void {
+  (pool as unknown as { events: PoolEvents }).events.onState?.(state, { restarts: 0, ready: state === "ready" ? 1 : 0, size: 1, ...detail });
+}
+
+/** Feeds the node a msg every few ms until stopped. */
+function feed(payload: (index: number) => unknown): { stop: () => void } {
+  let index = 0;
+  const timer = setInterval(() => helper.getNode("model").receive({ payload: payload(index++) }), 5);
+  return { stop: () => clearInterval(timer) };
+}
+
 /** python-model against a stubbed worker pool: the Node-RED side alone, no Python. */
 describe("python-model node (worker pool stubbed)", () => {
   let score: sinon.SinonStub<[unknown[]], Promise<RowResult[]>>;
 
   beforeEach(() => {
-    sinon.stub(WorkerPool.prototype, "start");
+    // the model loads as the pool starts
+    sinon.stub(WorkerPool.prototype, "start").callsFake(function (this: WorkerPool) {
+      announce(this, "ready", { info: LOADED });
+    });
     sinon.stub(WorkerPool.prototype, "stop").resolves();
     score = sinon.stub(WorkerPool.prototype, "score");
   });
@@ -100,6 +119,39 @@ describe("python-model node (worker pool stubbed)", () => {
     const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
     helper.getNode("model").receive({ payload: [1] });
     assert.match((await caught).error?.message ?? "", /No model file configured/);
+  });
+
+  it("shows records that fail apart from those scored: yellow while some fail, back to ready when none flow", async () => {
+    score.callsFake(async (rows) => rows.map((row) => ((row as number[])[0] < 0 ? { ok: false, error: { type: "ValueError", message: "negative" } } : { ok: true, value: 1 })));
+    await helper.load([pythonModel, catchNode], flow);
+    const mixed = feed((index) => (index % 3 === 0 ? "not features" : [index % 3 === 1 ? 1 : -1]));
+    try {
+      await waitFor(() => /^\d+ rec\/s, batch [\d.]+, \d+ failed\/s$/.test(statusOf("model")), 10_000, "a rate with failures");
+    } finally {
+      mixed.stop();
+    }
+    assert.equal(statusesOf("model").at(-1)?.fill, "yellow");
+    await waitFor(() => statusOf("model") === "ready", 10_000, "ready once nothing flows");
+    assert.equal(statusesOf("model").at(-1)?.fill, "green");
+  });
+
+  it("never shows a green rate for records that all fail, whatever failed them", async () => {
+    score.callsFake(async (rows) => {
+      if (rows.some((row) => (row as number[])[0] === 0)) throw new BatchTimeoutError(1000, 1);
+      return rows.map(() => ({ ok: false, error: { type: "WorkerCrash", message: "the Python worker died each time it scored this record" } }));
+    });
+    await helper.load([pythonModel, catchNode], flow);
+    const failing = feed((index) => [[0], [7], "not features"][index % 3]);
+    try {
+      await waitFor(() => /^\d+ failed\/s: /.test(statusOf("model")), 10_000, "a rate of failures alone");
+    } finally {
+      failing.stop();
+    }
+    assert.equal(statusesOf("model").at(-1)?.fill, "red");
+    assert.deepEqual(
+      statusesOf("model").filter((status) => /rec\/s/.test(status.text ?? "")),
+      [],
+    );
   });
 
   it("refuses a relative model path found nowhere at deploy, naming the places it looked", async () => {
