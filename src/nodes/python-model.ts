@@ -3,9 +3,11 @@ import { settleMessage } from "../kafka/settlement";
 import { PathNotFoundError, resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
-import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
+import { QueueFullError } from "../python/micro-batcher";
+import { ModelNotReadyError, StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
 import { ModelService } from "../python/model-service";
+import { UntilLoaded } from "../python/until-loaded";
 import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
@@ -60,6 +62,8 @@ export = function registerPythonModel(RED: NodeAPI): void {
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
 
+    type Input = { msg: NodeMessageInFlow; send: (msg: NodeMessageInFlow) => void; done: (error?: Error) => void };
+    const arrivals = new UntilLoaded<Input>(MAX_WAITING);
     const rate = new ScoringRate();
     const logAt: Record<LogLevel, (text: string) => void> = {
       debug: (text) => this.debug(text),
@@ -84,6 +88,9 @@ export = function registerPythonModel(RED: NodeAPI): void {
           showState(detail.error, detail.ready, detail.size);
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
           if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
+          // the records that waited for the model are checked against it, or fail as later ones will
+          if (next === "ready" && !arrivals.decided) arrivals.release((input) => score(input.msg, input.send, input.done));
+          if (next === "failed") arrivals.release((input) => fail(input.msg, input.done, new ModelNotReadyError(detail.error)));
         },
         onReload: ({ info, error }) => {
           if (error) {
@@ -118,28 +125,29 @@ export = function registerPythonModel(RED: NodeAPI): void {
       showStatus(this, line.look, withRestarts(text));
     }, STATUS_INTERVAL_MS);
 
-    this.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (error: Error): void => {
-        // a record the node did not get to score before it closed is read again, not settled
-        if (!(error instanceof StoppingError)) {
-          rate.failed++;
-          rate.lastFailure = error;
-          settleMessage(msg, "failed", { error: String(error), node: this.id });
-        }
-        done(error);
-      };
+    const fail = (msg: NodeMessageInFlow, done: (error?: Error) => void, error: Error): void => {
+      // a record the node did not get to score before it closed is read again, not settled
+      if (!(error instanceof StoppingError)) {
+        rate.failed++;
+        rate.lastFailure = error;
+        settleMessage(msg, "failed", { error: String(error), node: this.id });
+      }
+      done(error);
+    };
+
+    const score = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
       let features: unknown[];
       try {
         const info = service.info;
         const names = configuredNames.length ? configuredNames : info?.feature_names;
         features = extractFeatures(readFeatures(msg), info?.input_shape, names);
       } catch (error) {
-        fail(error as Error);
+        fail(msg, done, error as Error);
         return;
       }
       service.submit(features, (error, scored) => {
-        if (error || !scored) return fail(error ?? new Error("no result"));
-        if (!scored.result.ok) return fail(new PythonException(scored.result.error));
+        if (error || !scored) return fail(msg, done, error ?? new Error("no result"));
+        if (!scored.result.ok) return fail(msg, done, new PythonException(scored.result.error));
         const out = msg as NodeMessageInFlow & { features?: unknown; timing?: object };
         if (featuresProperty === "payload" && outputProperty === "payload") out.features = features;
         writePrediction(out, scored.result.value);
@@ -148,10 +156,16 @@ export = function registerPythonModel(RED: NodeAPI): void {
         send(out);
         done();
       });
+    };
+
+    this.on("input", (msg: NodeMessageInFlow, send, done) => {
+      if (arrivals.decided) score(msg, send, done);
+      else if (!arrivals.hold({ msg, send, done })) fail(msg, done, new QueueFullError(MAX_WAITING));
     });
 
     this.on("close", (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
+      arrivals.release((input) => fail(input.msg, input.done, new StoppingError()));
       service.stop().finally(() => {
         state = "stopped";
         showState();
