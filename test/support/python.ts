@@ -20,14 +20,18 @@ export function writeHandler(name: string, source: string): string {
   return file;
 }
 
-/** Pids of live processes whose command line contains the text. */
+/**
+ * Pids of live processes of this checkout whose command line contains the text: other
+ * checkouts on the same machine may be running their own workers.
+ */
 export function processesMatching(text: string): number[] {
   return fs
     .readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+        const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        return commandLine.includes(text) && commandLine.includes(PACKAGE_ROOT);
       } catch {
         return false;
       }
