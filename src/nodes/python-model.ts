@@ -1,14 +1,18 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { settleMessage } from "../kafka/settlement";
-import { resolveUserPath } from "../package-paths";
+import { PathNotFoundError, resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
-import { StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
+import { QueueFullError } from "../python/micro-batcher";
+import { ModelNotReadyError, StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
 import { ModelService } from "../python/model-service";
+import { UntilLoaded } from "../python/until-loaded";
+import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
-import { showStatus } from "./status";
+import { ScoringRate } from "./scoring-rate";
+import { showStatus, shortReason } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
 const MAX_WAITING = 10_000;
@@ -22,7 +26,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
 
     let spec: ModelSpec;
     try {
-      spec = modelSpec(config, userDir, (key) => RED._(`python-model.errors.${key}`));
+      spec = modelSpec(config, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
     } catch (error) {
       const message = (error as Error).message;
       showStatus(this, "error", message);
@@ -58,6 +62,15 @@ export = function registerPythonModel(RED: NodeAPI): void {
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
 
+    type Input = { msg: NodeMessageInFlow; send: (msg: NodeMessageInFlow) => void; done: (error?: Error) => void };
+    const arrivals = new UntilLoaded<Input>(MAX_WAITING);
+    const rate = new ScoringRate();
+    const logAt: Record<LogLevel, (text: string) => void> = {
+      debug: (text) => this.debug(text),
+      info: (text) => this.log(text),
+      warn: (text) => this.warn(text),
+    };
+
     const service = new ModelService(
       {
         spec,
@@ -75,6 +88,9 @@ export = function registerPythonModel(RED: NodeAPI): void {
           showState(detail.error, detail.ready, detail.size);
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
           if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
+          // the records that waited for the model are checked against it, or fail as later ones will
+          if (next === "ready" && !arrivals.decided) arrivals.release((input) => score(input.msg, input.send, input.done));
+          if (next === "failed") arrivals.release((input) => fail(input.msg, input.done, new ModelNotReadyError(detail.error)));
         },
         onReload: ({ info, error }) => {
           if (error) {
@@ -84,54 +100,72 @@ export = function registerPythonModel(RED: NodeAPI): void {
           this.log(`model reloaded by Python ${info?.python} (pid ${info?.pid})`);
           showStatus(this, "ok", withRestarts(RED._("python-model.status.reloaded")));
         },
-        onLog: (line) => this.log(`[python] ${line}`),
+        onLog: (text, level) => logAt[level](`[python] ${text}`),
       },
     );
     service.start();
     showState();
 
-    let lastRows = 0;
-    let lastBatches = 0;
+    let showingRate = false;
     const statusTimer = setInterval(() => {
-      const rows = service.rowsScored - lastRows;
-      const batches = service.batchesScored - lastBatches;
-      lastRows = service.rowsScored;
-      lastBatches = service.batchesScored;
-      if (rows === 0 || state !== "ready") return;
-      const rate = Math.round((rows * 1000) / STATUS_INTERVAL_MS);
-      const batch = (rows / batches).toFixed(1);
-      showStatus(this, "ok", withRestarts(RED._("python-model.status.scoring", { rate, batch })));
+      const line = rate.take(service.rowsSent, service.batchesScored, STATUS_INTERVAL_MS);
+      if (state !== "ready") return;
+      if (!line) {
+        if (showingRate) showState(); // nothing flows: the rate of a second ago would be stale
+        showingRate = false;
+        return;
+      }
+      showingRate = true;
+      const text =
+        line.look === "ok"
+          ? RED._("python-model.status.scoring", { rate: line.scored, batch: line.batch })
+          : line.look === "busy"
+            ? RED._("python-model.status.scoring-failing", { rate: line.scored, batch: line.batch, failed: line.failed })
+            : RED._("python-model.status.failing", { failed: line.failed, reason: shortReason(String(rate.lastFailure)) });
+      showStatus(this, line.look, withRestarts(text));
     }, STATUS_INTERVAL_MS);
 
-    this.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (error: Error): void => {
-        // a record the node did not get to score before it closed is read again, not settled
-        if (!(error instanceof StoppingError)) settleMessage(msg, "failed", { error: String(error), node: this.id });
-        done(error);
-      };
+    const fail = (msg: NodeMessageInFlow, done: (error?: Error) => void, error: Error): void => {
+      // a record the node did not get to score before it closed is read again, not settled
+      if (!(error instanceof StoppingError)) {
+        rate.failed++;
+        rate.lastFailure = error;
+        settleMessage(msg, "failed", { error: String(error), node: this.id });
+      }
+      done(error);
+    };
+
+    const score = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
       let features: unknown[];
       try {
         const info = service.info;
         const names = configuredNames.length ? configuredNames : info?.feature_names;
         features = extractFeatures(readFeatures(msg), info?.input_shape, names);
       } catch (error) {
-        fail(error as Error);
+        fail(msg, done, error as Error);
         return;
       }
       service.submit(features, (error, scored) => {
-        if (error || !scored) return fail(error ?? new Error("no result"));
-        if (!scored.result.ok) return fail(new PythonException(scored.result.error));
+        if (error || !scored) return fail(msg, done, error ?? new Error("no result"));
+        if (!scored.result.ok) return fail(msg, done, new PythonException(scored.result.error));
         const out = msg as NodeMessageInFlow & { features?: unknown; timing?: object };
         if (featuresProperty === "payload" && outputProperty === "payload") out.features = features;
         writePrediction(out, scored.result.value);
         if (config.timing) out.timing = { queuedMs: scored.queuedMs, scoringMs: scored.scoringMs, batchSize: scored.batchSize };
+        rate.scored++;
         send(out);
         done();
       });
+    };
+
+    this.on("input", (msg: NodeMessageInFlow, send, done) => {
+      if (arrivals.decided) score(msg, send, done);
+      else if (!arrivals.hold({ msg, send, done })) fail(msg, done, new QueueFullError(MAX_WAITING));
     });
 
     this.on("close", (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
+      arrivals.release((input) => fail(input.msg, input.done, new StoppingError()));
       service.stop().finally(() => {
         state = "stopped";
         showState();
@@ -147,7 +181,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
     const userDir = RED.settings.userDir as string | undefined;
     let spec: ModelSpec;
     try {
-      spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key) => RED._(`python-model.errors.${key}`));
+      spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
     } catch (error) {
       res.json({ ok: false, error: (error as Error).message });
       return;
@@ -174,10 +208,19 @@ function messageProperty(RED: NodeAPI, property: string): { read: (msg: NodeMess
   };
 }
 
-function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string) => string): ModelSpec {
+function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string, values?: Record<string, string>) => string): ModelSpec {
   const kind = config.kind === "python" || config.kind === "sklearn" ? config.kind : "keras";
-  const modelPath = config.modelPath?.trim() ? resolveUserPath(config.modelPath.trim(), userDir) : "";
-  const handlerPath = config.handlerPath?.trim() ? resolveUserPath(config.handlerPath.trim(), userDir) : "";
+  const resolve = (configured: string | undefined, notFound: string): string => {
+    if (!configured?.trim()) return "";
+    try {
+      return resolveUserPath(configured.trim(), userDir);
+    } catch (error) {
+      if (!(error instanceof PathNotFoundError)) throw error;
+      throw new Error(problem(notFound, { path: error.configured, places: error.lookedIn.join(", ") }));
+    }
+  };
+  const modelPath = resolve(config.modelPath, "model-not-found");
+  const handlerPath = kind === "python" ? resolve(config.handlerPath, "handler-not-found") : "";
   if (kind !== "python" && !modelPath) throw new Error(problem("no-model"));
   if (kind === "python" && !handlerPath) throw new Error(problem("no-handler"));
   return {

@@ -1,4 +1,5 @@
 import type { ModelInfo, ModelKind, RowResult } from "./protocol";
+import type { LogSink } from "./worker-log";
 import { WorkerExitedError, WorkerProcess, describeExit } from "./worker-process";
 
 export interface ModelSpec {
@@ -16,7 +17,7 @@ export type RunnerState = "starting" | "ready" | "restarting" | "failed" | "stop
 
 export interface RunnerEvents {
   onState?: (state: RunnerState, detail: { restarts: number; error?: Error; info?: ModelInfo }) => void;
-  onLog?: (line: string) => void;
+  onLog?: LogSink;
 }
 
 export class BatchTimeoutError extends Error {

@@ -3,6 +3,7 @@ import { scoreWithRecovery } from "./crash-recovery";
 import { MicroBatcher, type RowCallback } from "./micro-batcher";
 import { StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
+import type { LogSink } from "./worker-log";
 import { WorkerPool } from "./worker-pool";
 
 export interface ModelServiceOptions {
@@ -29,7 +30,7 @@ export interface Scored {
 export interface ModelServiceEvents {
   onState: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
   onReload: (outcome: { info?: ModelInfo; error?: Error }) => void;
-  onLog: (line: string) => void;
+  onLog: LogSink;
 }
 
 interface Queued {
@@ -47,7 +48,8 @@ const WATCH_INTERVAL_MS = 1000;
  * node's status.
  */
 export class ModelService {
-  rowsScored = 0;
+  /** Rows sent to Python in batches that came back, failed rows among them: with batchesScored, the mean batch size. */
+  rowsSent = 0;
   batchesScored = 0;
   private pool: WorkerPool;
   private readonly batcher: MicroBatcher<Queued, Scored>;
@@ -134,7 +136,7 @@ export class ModelService {
     const pool = this.pool;
     const results = await scoreWithRecovery((rows) => pool.score(rows), items.map((item) => item.features));
     const scoredAt = Date.now();
-    this.rowsScored += items.length;
+    this.rowsSent += items.length;
     this.batchesScored++;
     return items.map((item, index) => ({
       result: results[index],

@@ -1,10 +1,11 @@
 import { ModelNotReadyError, ModelRunner, StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
+import type { LogSink } from "./worker-log";
 
 export interface PoolEvents {
   /** Called whenever any worker changes state, with the state of the pool as a whole. */
   onState?: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
-  onLog?: (line: string) => void;
+  onLog?: LogSink;
 }
 
 /**
@@ -25,7 +26,7 @@ export class WorkerPool {
       (_, index) =>
         new ModelRunner(spec, {
           onState: () => this.report(),
-          onLog: (line) => events.onLog?.(size > 1 ? `[worker ${index + 1}] ${line}` : line),
+          onLog: (text, level) => events.onLog?.(size > 1 ? `[worker ${index + 1}] ${text}` : text, level),
         }),
     );
     for (const runner of this.runners) this.inFlight.set(runner, 0);

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PythonShell } from "python-shell";
 import { FrameDecoder, encodeFrame, numericRows, type ModelInfo, type PythonError, type Reply, type Request, type RowResult } from "./protocol";
+import { WorkerLogSorter, type LogSink } from "./worker-log";
 
 const WORKER_SCRIPT = path.join(__dirname, "worker.py");
 /** How long a worker may take to leave after its stdin closes, then after SIGTERM. */
@@ -46,8 +47,8 @@ export function describeExit(exit: ExitInfo): string {
 export interface WorkerProcessOptions {
   python: string;
   env?: Record<string, string>;
-  /** Receives the worker's own output (prints, warnings, tracebacks) line by line. */
-  onLog?: (line: string) => void;
+  /** Receives the worker's own output (prints, warnings, tracebacks), each line or traceback with its log level. */
+  onLog?: LogSink;
 }
 
 interface Pending {
@@ -177,7 +178,7 @@ export class WorkerProcess {
     try {
       replies = this.decoder.push(chunk);
     } catch (error) {
-      this.options.onLog?.(`protocol error, killing worker: ${(error as Error).message}`);
+      this.options.onLog?.(`protocol error, killing worker: ${(error as Error).message}`, "warn");
       this.kill();
       return;
     }
@@ -197,6 +198,8 @@ export class WorkerProcess {
 
   private forwardLines(stream: Readable | null | undefined): void {
     if (!stream) return;
+    // read even when nobody listens: a full pipe would block the worker
+    const sorter = new WorkerLogSorter(this.options.onLog ?? (() => undefined));
     let partial = "";
     stream.setEncoding("utf8");
     stream.on("error", () => undefined);
@@ -207,7 +210,11 @@ export class WorkerProcess {
         lines.push(partial);
         partial = "";
       }
-      for (const line of lines) if (line.trim()) this.options.onLog?.(line.slice(0, MAX_LOG_LINE));
+      for (const line of lines) if (line.trim()) sorter.push(line.slice(0, MAX_LOG_LINE));
+    });
+    stream.on("end", () => {
+      if (partial.trim()) sorter.push(partial);
+      sorter.flush();
     });
   }
 }

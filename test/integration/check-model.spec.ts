@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../scripts/lib/embedded-kafka";
 import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
-import { IRIS_MODEL, PETAL_RULES } from "../support/python";
+import { PACKAGE_ROOT } from "../../src/package-paths";
+import { IRIS_MODEL, PETAL_RULES, waitFor } from "../support/python";
 
 const ADMIN = { username: "editor-admin", password: "check-model-test-pw" };
 
@@ -86,5 +87,35 @@ describe("python-model check-model endpoint (real Node-RED, real Python)", funct
     const blank = await check({ kind: "keras", modelPath: "" });
     assert.equal(blank.reply?.ok, false);
     assert.match(blank.reply?.error ?? "", /model file/i);
+  });
+
+  it("lists every place it looked for a relative model path found nowhere, as the deployed node's error does", async () => {
+    const places = `${path.join(nodeRed.userDir, "models", "missing.keras")}, ${path.join(PACKAGE_ROOT, "models", "missing.keras")}`;
+    const expected = `Model file not found: models/missing.keras (looked in ${places})`;
+    const { reply } = await check({ kind: "keras", modelPath: "models/missing.keras" });
+    assert.equal(reply?.ok, false);
+    assert.equal(reply?.error, expected);
+
+    const deployed = await fetch(`${nodeRed.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", Authorization: `Bearer ${token}` },
+      body: JSON.stringify([
+        { id: "f1", type: "tab" },
+        { id: "model", type: "python-model", z: "f1", kind: "keras", modelPath: "models/missing.keras", wires: [] },
+      ]),
+    });
+    assert.ok(deployed.ok, `deploy answered ${deployed.status}`);
+    await waitFor(() => nodeRed.log().includes(expected), 30_000, "the node's error in the log");
+    const line = nodeRed.log().split("\n").find((entry) => entry.includes(expected));
+    assert.match(line ?? "", /\[error\] \[python-model:model\] Model file not found/);
+  });
+
+  it("says that output 'label' needs labels a Keras model does not have, before deploy", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keras-unlabelled-"));
+    const model = path.join(dir, "iris.keras");
+    fs.copyFileSync(IRIS_MODEL, model);
+    const { reply } = await check({ kind: "keras", modelPath: model, backend: "jax", output: "label" });
+    assert.equal(reply?.ok, false);
+    assert.equal(reply?.error, `ValueError: output 'label' needs the class labels, as "labels" in the sidecar ${path.join(dir, "iris.meta.json")}, which does not exist`);
   });
 });

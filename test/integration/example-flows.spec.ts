@@ -81,7 +81,7 @@ describe("the package in a real Node-RED runtime", function () {
 
   /** What each example logs at error level by design (the errors example makes bad records on purpose). */
   const expectedErrors: Record<string, RegExp> = {
-    "errors-and-dead-letters": /ValueError: expected features of shape \[4\]|Record is not valid JSON/,
+    "errors-and-dead-letters": /FeatureError: expected 4 features, got 2|Record is not valid JSON/,
   };
 
   for (const name of exampleNames()) {
@@ -157,7 +157,7 @@ describe("the package in a real Node-RED runtime", function () {
       assert.equal(labelOf(good), "virginica");
       const short = await findMatching("iris-dead-letters", fresh("short"));
       const broken = await findMatching("iris-dead-letters", fresh("broken"));
-      assert.match(String(short.headers?.["dlq.error"]), /ValueError: expected features of shape \[4\], got \[2\]/);
+      assert.equal(String(short.headers?.["dlq.error"]), "FeatureError: expected 4 features, got 2");
       assert.match(String(broken.headers?.["dlq.error"]), /not valid JSON/);
       assert.equal(String(broken.value), '{"features": [5.1, 3.5,', "the original value, as written");
       assert.equal(String(short.headers?.["dlq.source.topic"]), "iris-errors-in");

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, loggedBy, pythonModel, statusOf } from "../support/node-red-helper";
 import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
 
 interface Scored {
@@ -74,6 +74,52 @@ describe("python-model node with the Keras iris model (real Python)", function (
     assert.ok([...labelsByRow.values()].every((labels) => labels.size === 1));
     const correct = [...labelsByRow].filter(([row, labels]) => labels.has(HOLDOUT[row].label)).length;
     assert.ok(correct / HOLDOUT.length >= 0.9, `held-out accuracy ${correct}/${HOLDOUT.length}`);
+  });
+
+  it("logs TensorFlow's start-up lines at debug level, not as warnings or errors", async () => {
+    await helper.load([pythonModel, catchNode], modelFlow({ kind: "keras", modelPath: IRIS_MODEL, backend: "tensorflow" }));
+    await statusText("model", /^ready/, 120_000);
+    await waitFor(() => loggedBy("model").some((entry) => /oneDNN custom operations are on/.test(entry.msg)), 10_000, "TensorFlow's oneDNN line");
+    const python = loggedBy("model").filter((entry) => entry.msg.startsWith("[python]"));
+    assert.deepEqual(
+      python.filter((entry) => /absl::InitializeLog|oneDNN custom operations/.test(entry.msg)).map((entry) => entry.level),
+      python.filter((entry) => /absl::InitializeLog|oneDNN custom operations/.test(entry.msg)).map(() => "debug"),
+    );
+    assert.deepEqual(
+      python.filter((entry) => entry.level === "warn" || entry.level === "error"),
+      [],
+    );
+  });
+
+  it("gives records sent before the model has loaded the same errors as records sent after, in order", async () => {
+    await helper.load([pythonModel, catchNode], modelFlow({ kind: "keras", modelPath: IRIS_MODEL, backend: "jax" }));
+    const payloads = [[5.1, 3.5, 1.4], { sepal_length_cm: 6.7, sepal_width_cm: 3.0, petal_length_cm: 5.2, petal_width_cm: 2.3 }, { sepal_length_cm: 6.7 }, [5.1, 3.5, 1.4, 0.2]];
+    const errors = collect<Scored>("errors", 4);
+    const out = collect<Scored>("out", 4);
+    assert.equal(statusOf("model"), "loading model");
+    payloads.forEach((payload, index) => helper.getNode("model").receive({ payload, key: `before-${index}` }));
+    await statusText("model", /^ready/, 120_000);
+    payloads.forEach((payload, index) => helper.getNode("model").receive({ payload, key: `after-${index}` }));
+    const caught = await errors;
+    const sidecarNames = "sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm";
+    assert.deepEqual(
+      caught.map((msg) => [msg.key, msg.error?.message]),
+      [
+        ["before-0", "FeatureError: expected 4 features, got 3"],
+        ["before-2", `FeatureError: missing feature sepal_width_cm, petal_length_cm, petal_width_cm (the model takes ${sidecarNames})`],
+        ["after-0", "FeatureError: expected 4 features, got 3"],
+        ["after-2", `FeatureError: missing feature sepal_width_cm, petal_length_cm, petal_width_cm (the model takes ${sidecarNames})`],
+      ],
+    );
+    assert.deepEqual(
+      (await out).map((msg) => [msg.key, msg.payload.label]),
+      [
+        ["before-1", "virginica"],
+        ["before-3", "setosa"],
+        ["after-1", "virginica"],
+        ["after-3", "setosa"],
+      ],
+    );
   });
 
   it("sends a record with the wrong number of features to Catch with the original msg and goes on scoring", async () => {

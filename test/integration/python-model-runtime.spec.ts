@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { catchNode, helper, pythonModel, statusOf } from "../support/node-red-helper";
+import { catchNode, helper, loggedBy, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
 import { IRIS_MODEL, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
 
 interface Out {
@@ -58,6 +58,13 @@ function trainSklearnModel(): string {
   );
 }
 
+/** Feeds the model node a msg every few ms until stopped. */
+function feed(payload: (index: number) => unknown): { stop: () => void } {
+  let index = 0;
+  const timer = setInterval(() => helper.getNode("model").receive({ payload: payload(index++) }), 5);
+  return { stop: () => clearInterval(timer) };
+}
+
 /** The python-model runtime's capabilities, each against a real Python. */
 describe("python-model runtime (real Python)", function () {
   this.timeout(180_000);
@@ -100,6 +107,74 @@ describe("python-model runtime (real Python)", function () {
       const probabilities = seen.outputs[0].payload as number[];
       assert.equal(probabilities.length, 3);
       assert.ok(probabilities[0] > 0.9, `setosa probability ${probabilities[0]}`);
+    });
+
+    it("refuses output 'label' at load for a Keras model without labels, or with fewer labels than outputs", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keras-unlabelled-"));
+      const model = path.join(dir, "iris.keras");
+      fs.copyFileSync(IRIS_MODEL, model);
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: model, backend: "jax", output: "label" }));
+      const seen = record();
+      helper.getNode("model").receive({ payload: [5.0, 3.4, 1.5, 0.2] });
+      const sidecar = path.join(dir, "iris.meta.json");
+      const noLabels = `output 'label' needs the class labels, as "labels" in the sidecar ${sidecar}, which does not exist`;
+      await waitFor(() => statusOf("model") === noLabels, 120_000, "the refusal in status");
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+      await waitFor(() => seen.errors.length === 1, 10_000, "the waiting record to fail");
+      assert.equal(seen.errors[0].error?.message, `ModelNotReadyError: the model is not loaded: ${noLabels}`);
+      await helper.unload();
+
+      fs.writeFileSync(sidecar, JSON.stringify({ labels: ["setosa", "versicolor"] }));
+      await helper.load([pythonModel, catchNode], flow({ kind: "keras", modelPath: model, backend: "jax", output: "label" }));
+      await waitFor(() => /^output 'label' needs one label per model output/.test(statusOf("model")), 120_000, "the refusal in status");
+      assert.equal(statusOf("model"), `output 'label' needs one label per model output: the model gives 3 outputs, the sidecar ${sidecar} names 2 labels`);
+    });
+
+    it("takes output 'label' from a scikit-learn classifier's predict_proba, and refuses it with predict at load", async () => {
+      const model = trainSklearnModel();
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict", output: "label" }));
+      await waitFor(() => /^output 'label'/.test(statusOf("model")), 60_000, "the refusal in status");
+      assert.equal(statusOf("model"), "output 'label' needs the method predict_proba (a score per class); predict gives each record's class alone");
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+      await helper.unload();
+
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: model, method: "predict_proba", output: "label" }));
+      await ready();
+      const seen = record();
+      helper.getNode("model").receive({ payload: [6.7, 3.0, 5.2, 2.3] });
+      await waitFor(() => seen.outputs.length === 1, 10_000, "a prediction");
+      assert.equal((seen.outputs[0].payload as { label: string }).label, "virginica");
+    });
+
+    it("scores a scikit-learn model on the float64 features it is given: results equal its predict() exactly", async () => {
+      // a ridge regression on values with ten significant digits, where float32 input changes the predictions
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sklearn-ridge-")), "ridge.joblib");
+      const script = [
+        "import json, sys, joblib, numpy as np",
+        "from sklearn.linear_model import Ridge",
+        "rng = np.random.default_rng(11)",
+        "x = rng.uniform(1000, 2000, size=(200, 4)) + rng.uniform(0, 1, size=(200, 4))",
+        "model = Ridge(alpha=1.0).fit(x, x @ np.array([1.123456789, -2.23456789, 3.3456789, 0.456789]) + 0.1)",
+        "joblib.dump(model, sys.argv[1])",
+        "rows = rng.uniform(1000, 2000, size=(40, 4)) + rng.uniform(0, 1, size=(40, 4))",
+        "print(json.dumps({'rows': rows.tolist(), 'float64': model.predict(rows).tolist(), 'float32': model.predict(rows.astype(np.float32)).tolist()}))",
+      ].join("\n");
+      const expected = JSON.parse(execFileSync(PYTHON, ["-c", script, file], { encoding: "utf8" })) as { rows: number[][]; float64: number[]; float32: number[] };
+      assert.notDeepEqual(expected.float32, expected.float64, "float32 input changes this model's predictions");
+      // one batch of exactly these rows (it leaves when full), as predict() was given them: a
+      // dot product's last bit may depend on the rows scored with it
+      await helper.load([pythonModel, catchNode], flow({ kind: "sklearn", modelPath: file, batchSize: expected.rows.length, maxWaitMs: 10_000, timing: true }));
+      const seen = record();
+      expected.rows.forEach((row) => helper.getNode("model").receive({ payload: row }));
+      await waitFor(() => seen.outputs.length === expected.rows.length, 120_000, "every prediction");
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.timing?.batchSize),
+        expected.rows.map(() => expected.rows.length),
+      );
+      assert.deepEqual(
+        seen.outputs.map((msg) => msg.payload),
+        expected.float64,
+      );
     });
 
     it("says which package a venv lacks when it has no keras", async () => {
@@ -201,6 +276,29 @@ describe("python-model runtime (real Python)", function () {
   });
 
   describe("failures", () => {
+    it("shows failed records apart from scored ones in the status: yellow while some fail, red with the reason when all fail", async () => {
+      const handler = writeHandler("picky", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    if any(row[0] < 0 for row in batch):\n        raise ValueError('negative input')\n    return [row[0] for row in batch]\n");
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      const seen = record();
+      const mixed = feed((index) => [[1], [-1], "not features"][index % 3]);
+      try {
+        await waitFor(() => /^\d+ rec\/s, batch [\d.]+, \d+ failed\/s$/.test(statusOf("model")), 20_000, "a rate with failures");
+      } finally {
+        mixed.stop();
+      }
+      assert.equal(statusesOf("model").at(-1)?.fill, "yellow");
+      assert.ok(seen.outputs.length > 0 && seen.errors.length > seen.outputs.length, `${seen.outputs.length} scored, ${seen.errors.length} failed`);
+
+      const failing = feed(() => [-1]);
+      try {
+        await waitFor(() => /^\d+ failed\/s: ValueError: negative input$/.test(statusOf("model")), 20_000, "a rate of failures alone");
+      } finally {
+        failing.stop();
+      }
+      assert.equal(statusesOf("model").at(-1)?.fill, "red");
+    });
+
     it("loses nothing when a worker is killed with SIGKILL mid-batch: every record ends in a result or at Catch", async () => {
       const handler = writeHandler("slow", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.02)\n    return [row[0] * 2 for row in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, batchSize: 8 }));
@@ -249,6 +347,42 @@ describe("python-model runtime (real Python)", function () {
       helper.getNode("model").receive({ payload: [7], seq: 1 });
       await waitFor(() => seen.outputs.length === 1, 20_000, "the next record scored by a fresh worker");
       assert.equal(seen.outputs[0].payload, 7);
+    });
+  });
+
+  describe("log", () => {
+    it("logs a handler's warning and traceback as warnings, the traceback in one piece, and its prints as info", async () => {
+      const handler = writeHandler(
+        "chatty",
+        [
+          "import traceback, warnings",
+          "def load(p, c):",
+          "    warnings.warn('this handler is deprecated')",
+          "    try:",
+          "        1 / 0",
+          "    except ZeroDivisionError:",
+          "        traceback.print_exc()",
+          "    print('rules loaded')",
+          "",
+          "def predict(m, batch):",
+          "    return [0 for _ in batch]",
+          "",
+        ].join("\n"),
+      );
+      await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+      await ready();
+      // printed last, on the same pipe as the rest
+      await waitFor(() => loggedBy("model").some((entry) => entry.msg === "[python] rules loaded"), 10_000, "the handler's print");
+      const logged = loggedBy("model").filter((entry) => entry.msg.startsWith("[python]"));
+      assert.deepEqual(
+        logged.filter((entry) => entry.level === "info").map((entry) => entry.msg),
+        ["[python] rules loaded"],
+      );
+      const warnings = logged.filter((entry) => entry.level === "warn").map((entry) => entry.msg);
+      assert.equal(warnings.length, 3, warnings.join("\n---\n"));
+      assert.match(warnings[0], /^\[python\] \S+chatty\.py:3: UserWarning: this handler is deprecated$/);
+      assert.match(warnings[1], /^\[python\]\s+warnings\.warn/);
+      assert.match(warnings[2], /^\[python\] Traceback \(most recent call last\):\n(.*\n)+ZeroDivisionError: division by zero$/);
     });
   });
 

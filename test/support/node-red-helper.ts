@@ -45,24 +45,37 @@ export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
 export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, catchNode];
 
-interface StatusCall {
-  thisValue: unknown;
-  args: [{ text?: string; fill?: string }];
-}
-
-/** A node's latest status. The helper records status calls on one spy shared by every node: this node's are picked out. */
-function lastStatus(nodeId: string): { text?: string; fill?: string } | undefined {
-  const node = helper.getNode(nodeId) as unknown as { status: { getCalls(): StatusCall[] } };
-  const calls = node.status.getCalls().filter((call) => call.thisValue === node);
-  return calls[calls.length - 1]?.args[0];
+/** Every status a node has shown, oldest first. The helper records status calls on one spy shared by every node: this node's are picked out. */
+export function statusesOf(nodeId: string): { fill?: string; text?: string }[] {
+  const node = helper.getNode(nodeId) as unknown as { status: { getCalls(): { thisValue: unknown; args: [{ fill?: string; text?: string }] }[] } };
+  return node.status
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
 }
 
 /** The text of a node's latest status. */
 export function statusOf(nodeId: string): string {
-  return lastStatus(nodeId)?.text ?? "";
+  return statusesOf(nodeId).at(-1)?.text ?? "";
 }
 
 /** The colour of a node's latest status (green, yellow, red, grey). */
 export function statusFill(nodeId: string): string | undefined {
-  return lastStatus(nodeId)?.fill;
+  return statusesOf(nodeId).at(-1)?.fill;
+}
+
+/** What a node has logged (node.log, warn, error, debug) since the flow was loaded, with the level's name. */
+export function loggedBy(nodeId: string): { level: "error" | "warn" | "info" | "debug" | "other"; msg: string }[] {
+  const log = helper.log();
+  const names = new Map<number, "error" | "warn" | "info" | "debug">([
+    [log.ERROR, "error"],
+    [log.WARN, "warn"],
+    [log.INFO, "info"],
+    [log.DEBUG, "debug"],
+  ]);
+  return log
+    .getCalls()
+    .map((call) => call.args[0])
+    .filter((entry) => entry.id === nodeId)
+    .map((entry) => ({ level: names.get(entry.level) ?? "other", msg: String(entry.msg) }));
 }

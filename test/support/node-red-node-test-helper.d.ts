@@ -16,6 +16,14 @@ declare module "node-red-node-test-helper" {
     startServer(): Promise<void>;
     stopServer(): Promise<void>;
     settings(settings: object): void;
+    /** A sinon spy on Node-RED's log, with its level numbers. */
+    log(): {
+      getCalls(): { args: [{ level: number; id?: string; type?: string; msg: unknown }] }[];
+      ERROR: number;
+      WARN: number;
+      INFO: number;
+      DEBUG: number;
+    };
   }
 
   const helper: NodeTestHelper;

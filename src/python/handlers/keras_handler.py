@@ -9,7 +9,7 @@ import importlib.util
 import json
 import os
 
-from shaping import check_rows, format_outputs
+from shaping import check_label_count, check_rows, format_outputs
 
 
 class KerasModel:
@@ -36,13 +36,37 @@ def configure_backend(backend):
         os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}")
 
 
+def sidecar_path(model_path):
+    return os.path.splitext(model_path)[0] + ".meta.json"
+
+
 def read_meta(model_path):
     """A sidecar <model>.meta.json may name the labels and the features."""
-    meta_path = os.path.splitext(model_path)[0] + ".meta.json"
-    if not os.path.isfile(meta_path):
+    if not os.path.isfile(sidecar_path(model_path)):
         return {}
-    with open(meta_path, encoding="utf-8") as meta:
+    with open(sidecar_path(model_path), encoding="utf-8") as meta:
         return json.load(meta)
+
+
+def output_width(output_shape):
+    """Numbers per record of a single-output model; None when the model does not say before scoring."""
+    if not isinstance(output_shape, tuple) or not all(isinstance(size, int) for size in output_shape[1:]):
+        return None
+    width = 1
+    for size in output_shape[1:]:
+        width *= size
+    return width
+
+
+def check_output(model, model_path):
+    """A model that cannot give output 'label' is refused now rather than at every record."""
+    if model.output != "label":
+        return
+    sidecar = sidecar_path(model_path)
+    if model.labels is None:
+        found = "has no \"labels\"" if os.path.isfile(sidecar) else "does not exist"
+        raise ValueError(f"output 'label' needs the class labels, as \"labels\" in the sidecar {sidecar}, which {found}")
+    check_label_count(model.labels, output_width(model.model.output_shape), f"the sidecar {sidecar}")
 
 
 def load(path, config):
@@ -57,6 +81,7 @@ def load(path, config):
 
     keras_model = keras.saving.load_model(path, compile=False)
     model = KerasModel(keras_model, read_meta(path), config.get("output") or "auto", np)
+    check_output(model, path)
     # each padded batch size is traced (TensorFlow) or compiled (JAX) on first use: do it
     # now, so that the node is fast from the moment it says ready
     size = 1
@@ -86,7 +111,7 @@ def padded_size(rows):
 
 def predict(model, batch):
     np = model.np
-    x = check_rows(np, batch, model.input_shape)
+    x = check_rows(np, batch, model.input_shape, "float32")
     padded = np.zeros((padded_size(len(x)), *model.input_shape), dtype="float32")
     padded[: len(x)] = x
     y = np.asarray(model.model.predict_on_batch(padded))[: len(x)]

@@ -1,10 +1,10 @@
 """Input checks and output shapes shared by the built-in handlers."""
 
 
-def check_rows(np, batch, input_shape):
-    """The batch as one array; a row whose shape is not the model's is refused, naming both."""
+def check_rows(np, batch, input_shape, dtype):
+    """The batch as one array of the given dtype; a row whose shape is not the model's is refused, naming both."""
     try:
-        x = np.asarray(batch, dtype="float32")
+        x = np.asarray(batch, dtype=dtype)
         if x.shape[1:] == tuple(input_shape):
             return x  # the common case: one conversion for the whole batch
     except ValueError:
@@ -14,6 +14,12 @@ def check_rows(np, batch, input_shape):
         if shape != tuple(input_shape):
             raise ValueError(f"expected features of shape {list(input_shape)}, got {list(shape)}")
     raise ValueError(f"expected features of shape {list(input_shape)}")
+
+
+def check_label_count(labels, width, source):
+    """Output 'label' needs one label per model output; width None: not known before scoring."""
+    if width is not None and len(labels) != width:
+        raise ValueError(f"output 'label' needs one label per model output: the model gives {width} outputs, {source} names {len(labels)} labels")
 
 
 class Outputs:

@@ -39,7 +39,24 @@ def load(path, config):
     method = config.get("method") or "predict"
     if not callable(getattr(estimator, method, None)):
         raise AttributeError(f"{type(estimator).__name__} has no {method}()")
-    return SklearnModel(estimator, method, config.get("output") or "auto", np)
+    model = SklearnModel(estimator, method, config.get("output") or "auto", np)
+    check_output(model)
+    return model
+
+
+def check_output(model):
+    """
+    Output 'label' is {label, score, probabilities}: it needs a score per class, which
+    only predict_proba gives (predict gives the class alone, and is sent as it is), and
+    the classes. A model that cannot give it is refused now rather than at every record.
+    """
+    if model.output != "label":
+        return
+    name = type(model.estimator).__name__
+    if model.method != "predict_proba":
+        raise ValueError(f"output 'label' needs the method predict_proba (a score per class); {model.method} gives each record's class alone")
+    if model.labels is None:
+        raise ValueError(f"output 'label' needs the class labels, and {name} has no classes_")
 
 
 def describe(model):
@@ -54,7 +71,9 @@ def describe(model):
 
 def predict(model, batch):
     np = model.np
-    x = check_rows(np, batch, model.input_shape) if model.input_shape else np.asarray(batch, dtype="float64")
+    # float64, as the numbers arrive: a cast to float32 would change the predictions of a
+    # model fitted on float64 (scikit-learn converts to what the estimator needs itself)
+    x = check_rows(np, batch, model.input_shape, "float64") if model.input_shape else np.asarray(batch, dtype="float64")
     if model.feature_names is not None:
         # an estimator fitted on a DataFrame expects its column names (without pandas it only warns)
         try:
