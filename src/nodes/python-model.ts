@@ -12,6 +12,7 @@ import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
 import { ScoringRate } from "./scoring-rate";
+import { failMessage } from "./report-failure";
 import { showStatus, shortReason } from "./status";
 
 const STATUS_INTERVAL_MS = 1000;
@@ -34,7 +35,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       this.on("input", (msg: NodeMessageInFlow, _send, done) => {
         const error = new Error(RED._("python-model.errors.not-ready", { error: message }));
         settleMessage(msg, "failed", { error: error.message, node: this.id });
-        done(error);
+        failMessage(this, msg, error, done);
       });
       return;
     }
@@ -132,7 +133,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
         rate.lastFailure = error;
         settleMessage(msg, "failed", { error: String(error), node: this.id });
       }
-      done(error);
+      failMessage(this, msg, error, done);
     };
 
     const score = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {

@@ -12,7 +12,7 @@ export function failMessage(node: Node, msg: NodeMessageInFlow, error: Error, do
     done(error);
   } catch (thrown) {
     if (!(thrown instanceof RangeError)) throw thrown;
-    node.error(`${error.message} (the msg is nested too deeply for Node-RED to copy: Catch gets its plain properties only)`, copyableStandIn(msg));
+    node.error(`${String(error)} (the msg is nested too deeply for Node-RED to copy: Catch gets its plain properties only)`, copyableStandIn(msg));
   }
 }
 

@@ -243,4 +243,17 @@ describe("python-model node (worker pool stubbed)", () => {
     helper.getNode("model").receive({ payload: [1] });
     assert.equal((await caught).error?.message, `Error: Model is not loaded: ${expected}`);
   });
+
+  it("reports features nested 10,000 levels deep to Catch with the msg's plain properties, without stopping Node-RED", async () => {
+    await helper.load([pythonModel, catchNode], flow);
+    const caught = new Promise<Received>((resolve) => helper.getNode("errors").on("input", resolve));
+    const deep = JSON.parse("[".repeat(10_000) + "1" + "]".repeat(10_000)) as unknown;
+    helper.getNode("model").receive({ payload: deep, key: "k" });
+    const report = await caught;
+    assert.match(report.error?.message ?? "", /FeatureError: features are nested more than 32 levels deep .*Catch gets its plain properties only/);
+    assert.equal(report.key, "k");
+    assert.equal(report.payload, "(not copied: nested too deeply)");
+    assert.equal(score.callCount, 0);
+  });
 });
+
