@@ -71,6 +71,8 @@ export = function registerPythonModel(RED: NodeAPI): void {
       {
         onState: (next, detail) => {
           state = next;
+          // a worker's death is worth a line in the log: the status only counts restarts
+          if (detail.restarts > restarts && detail.error) this.warn(RED._("python-model.errors.worker-exited", { error: detail.error.message }));
           restarts = detail.restarts;
           showState(detail.error, detail.ready, detail.size);
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
