@@ -168,8 +168,8 @@ function table(results: Record<string, number>, one: Startup[], many: Startup[],
   const verdict = first <= TARGET_FIRST_READY ? "target met" : "target missed";
   const conclusive = spread > Math.abs(TARGET_FIRST_READY - first) ? `; the rounds spread ${spread.toFixed(2)}x, wider than the gap to the target` : "";
   const rows: [string, string][] = [
-    ["startup: 1 node, deploy to ready", `${results.first_ready_1_node_s} s (median of ${ROUNDS} runs)`],
-    [`startup: ${MANY} nodes, deploy to first ready`, `${results[`first_ready_${MANY}_nodes_s`]} s (all ${MANY} ready: ${results[`all_ready_${MANY}_nodes_s`]} s)`],
+    ["startup: 1 node, deploy to ready", `${results.first_ready_1_node_s.toFixed(1)} s (median of ${ROUNDS} runs)`],
+    [`startup: ${MANY} nodes, deploy to first ready`, `${results[`first_ready_${MANY}_nodes_s`].toFixed(1)} s (all ${MANY} ready: ${results[`all_ready_${MANY}_nodes_s`].toFixed(1)} s)`],
     [
       `first ready, ${MANY} nodes / 1 node`,
       `${ratio(results[`first_ready_${MANY}_nodes_s`], results.first_ready_1_node_s)} (<= ${TARGET_FIRST_READY}x: ${verdict}; by round ${byRound.map((value) => `${value.toFixed(2)}x`).join(", ")}${conclusive})`,
