@@ -4,18 +4,21 @@ import { setup } from "./setup";
 import { PYTHON_MODEL_DEFAULTS } from "../src/nodes/node-config";
 import { kafkaPass } from "./bench/kafka-pass";
 import { modelPass } from "./bench/model-pass";
+import { startupPass } from "./bench/startup-pass";
 import { BenchRuntime } from "./bench/node-red-runtime";
 import type { PassResult } from "./bench/report";
 
-const PASSES = { model: modelPass, kafka: kafkaPass };
+const PASSES = { model: modelPass, kafka: kafkaPass, startup: startupPass };
 type PassName = keyof typeof PASSES;
 
 /**
- * `npm run bench [-- model | kafka]`: the python-model node in a real (embedded)
- * Node-RED runtime on the demo model, against Python alone and two slower ways of
- * calling Python (model pass); then the Kafka nodes and the whole pipeline against a
- * bare kafkajs client on a broker of their own (kafka pass). Both by default, in this
- * one run. Prints a table, then one JSON line.
+ * `npm run bench [-- model | kafka | startup]`: the python-model node in a real
+ * (embedded) Node-RED runtime on the demo model, against Python alone and two slower
+ * ways of calling Python (model pass); then the Kafka nodes and the whole pipeline
+ * against a bare kafkajs client on a broker of their own (kafka pass); then how soon
+ * a flow of one and of several model nodes has a model ready, and the memory of a
+ * worker (startup pass). All three by default, in this one run. Prints a table, then
+ * one JSON line.
  */
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((arg) => !(arg in PASSES));

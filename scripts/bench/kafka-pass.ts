@@ -8,7 +8,7 @@ import { DEMO_MODEL as MODEL } from "../lib/demo-model";
 import { FlowWatch } from "./flow-watch";
 import { KafkaTraffic, PARTITIONS, type OutputTiming } from "./kafka-traffic";
 import type { BenchRuntime } from "./node-red-runtime";
-import { ratio, round, type PassResult } from "./report";
+import { median, ratio, round, type PassResult } from "./report";
 
 /** Records of the first sizing run; the measured run is sized from the rate to last about BENCH_SECONDS. */
 const PROBE_RECORDS = 20_000;
@@ -204,11 +204,6 @@ class KafkaBench {
       { id: "statuses", type: "bench-sink", z: "bench", channel: "status", wires: [] },
     ];
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**

@@ -3,6 +3,7 @@ import { settleMessage } from "../kafka/settlement";
 import { PathNotFoundError, resolveUserPath } from "../package-paths";
 import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
+import { modelLoads, type LoadLimiter } from "../python/load-limiter";
 import { QueueFullError } from "../python/micro-batcher";
 import { ModelNotReadyError, StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
@@ -26,8 +27,10 @@ export = function registerPythonModel(RED: NodeAPI): void {
     const userDir = RED.settings.userDir as string | undefined;
 
     let spec: ModelSpec;
+    let loads: LoadLimiter;
     try {
       spec = modelSpec(config, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
+      loads = modelLoads();
     } catch (error) {
       const message = (error as Error).message;
       showStatus(this, "error", message);
@@ -53,10 +56,12 @@ export = function registerPythonModel(RED: NodeAPI): void {
 
     let state: RunnerState = "starting";
     let restarts = 0;
+    let ahead = 0;
     const withRestarts = (text: string): string => (restarts > 0 ? `${text} · ${RED._("python-model.status.restarts", { count: restarts })}` : text);
     const showState = (error?: Error, ready = workers, size = workers): void => {
       const workersText = size > 1 && ready < size ? ` (${ready}/${size})` : "";
-      if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
+      if (state === "queued") showStatus(this, "busy", RED._("python-model.status.queued", { ahead }));
+      else if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
       else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready") + workersText));
       else if (state === "restarting") showStatus(this, "busy", RED._("python-model.status.restarting", { count: restarts }));
       else if (state === "failed") showStatus(this, "error", error?.message ?? RED._("python-model.status.error"));
@@ -81,11 +86,15 @@ export = function registerPythonModel(RED: NodeAPI): void {
         maxQueued: MAX_WAITING,
         ordered: config.ordered !== false,
         reloadOnChange: config.reload !== false,
+        loads,
       },
       {
         onState: (next, detail) => {
           state = next;
+          // a worker's death is worth a line in the log: the status only counts restarts
+          if (detail.restarts > restarts && detail.error) this.warn(RED._("python-model.errors.worker-exited", { error: detail.error.message }));
           restarts = detail.restarts;
+          ahead = detail.ahead ?? 0;
           showState(detail.error, detail.ready, detail.size);
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
           if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
@@ -105,7 +114,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       },
     );
     service.start();
-    showState();
+    if (state === "starting") showState(); // else the service has said where it stands (waiting for a place to load)
 
     let showingRate = false;
     const statusTimer = setInterval(() => {
@@ -181,13 +190,15 @@ export = function registerPythonModel(RED: NodeAPI): void {
   RED.httpAdmin.post("/python-model/check", RED.auth.needsPermission("python-model.write"), (req, res) => {
     const userDir = RED.settings.userDir as string | undefined;
     let spec: ModelSpec;
+    let loads: LoadLimiter;
     try {
       spec = modelSpec((req.body ?? {}) as PythonModelDef, userDir, (key, values) => RED._(`python-model.errors.${key}`, values));
+      loads = modelLoads();
     } catch (error) {
       res.json({ ok: false, error: (error as Error).message });
       return;
     }
-    checkModel(spec, CHECK_TIMEOUT_MS).then(
+    checkModel(spec, CHECK_TIMEOUT_MS, loads).then(
       (info) => res.json({ ok: true, info }),
       (error: Error) => res.json({ ok: false, error: `${error.name}: ${error.message}` }),
     );

@@ -1,3 +1,4 @@
+import type { LoadLimiter, Release } from "./load-limiter";
 import type { ModelInfo, ModelKind, RowResult } from "./protocol";
 import type { LogSink } from "./worker-log";
 import { WorkerExitedError, WorkerProcess, describeExit } from "./worker-process";
@@ -13,7 +14,8 @@ export interface ModelSpec {
   timeoutMs: number;
 }
 
-export type RunnerState = "starting" | "ready" | "restarting" | "failed" | "stopped";
+/** "queued": waiting for a place to load the model (see LoadLimiter). */
+export type RunnerState = "queued" | "starting" | "ready" | "restarting" | "failed" | "stopped";
 
 export interface RunnerEvents {
   onState?: (state: RunnerState, detail: { restarts: number; error?: Error; info?: ModelInfo }) => void;
@@ -55,20 +57,26 @@ interface Waiter {
 /**
  * Keeps one Python worker with the model loaded: starts it, restarts it with back-off
  * when it dies, and hands it out only once the model is loaded. Requests made while it
- * starts wait for it.
+ * starts wait for it. Each start waits for a place among the loads of the process; the
+ * Python process is started only once it has one, so a runner stopped while queued
+ * leaves nothing behind.
  */
 export class ModelRunner {
   state: RunnerState = "starting";
   restarts = 0;
   info: ModelInfo | undefined;
   lastError: Error | undefined;
+  /** While queued: how many loads wait before this one. */
+  ahead = 0;
   private worker: WorkerProcess | undefined;
   private waiters: Waiter[] = [];
   private failedStarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private queued: AbortController | undefined;
 
   constructor(
     private readonly spec: ModelSpec,
+    private readonly loads: LoadLimiter,
     private readonly events: RunnerEvents = {},
   ) {}
 
@@ -103,16 +111,42 @@ export class ModelRunner {
   async stop(): Promise<void> {
     this.setState("stopped");
     clearTimeout(this.restartTimer);
+    this.queued?.abort(new StoppingError());
     this.settleWaiters(new StoppingError());
     await this.worker?.stop();
   }
 
   private launch(): void {
+    const queued = new AbortController();
+    this.queued = queued;
+    const loading = this.state;
+    this.loads
+      .acquire({
+        signal: queued.signal,
+        onQueued: (ahead) => {
+          this.ahead = ahead;
+          this.setState("queued");
+        },
+      })
+      .then((release) => {
+        this.queued = undefined;
+        if (this.state === "stopped") return release();
+        if (this.state === "queued") this.setState(loading);
+        this.load(release);
+      }, () => undefined); // stopped while queued: there is nothing to clean up
+  }
+
+  /** Starts the worker and loads the model in it; the place is given back once the load ends either way. */
+  private load(release: Release): void {
     const worker = new WorkerProcess({ python: this.spec.python, onLog: this.events.onLog });
     this.worker = worker;
-    worker.exited.then((exit) => this.onWorkerExit(worker, new WorkerExitedError(worker.pid, exit)));
+    worker.exited.then((exit) => {
+      release();
+      this.onWorkerExit(worker, new WorkerExitedError(worker.pid, exit));
+    });
     worker
       .load({ kind: this.spec.kind, model_path: this.spec.modelPath, handler_path: this.spec.handlerPath, config: this.spec.config })
+      .finally(release)
       .then(
         (info) => {
           if (this.worker !== worker || this.state === "stopped") return;

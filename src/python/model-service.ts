@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import { scoreWithRecovery } from "./crash-recovery";
+import type { LoadLimiter } from "./load-limiter";
 import { MicroBatcher, type RowCallback } from "./micro-batcher";
 import { StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
 import type { LogSink } from "./worker-log";
-import { WorkerPool } from "./worker-pool";
+import { WorkerPool, type PoolStateDetail } from "./worker-pool";
 
 export interface ModelServiceOptions {
   spec: ModelSpec;
@@ -17,6 +18,8 @@ export interface ModelServiceOptions {
   ordered: boolean;
   /** Load the model again, in new workers, when its file changes. */
   reloadOnChange: boolean;
+  /** Where every load of a worker (start, restart, reload) waits for its place. */
+  loads: LoadLimiter;
 }
 
 /** One record's outcome, with where its time went. */
@@ -28,7 +31,7 @@ export interface Scored {
 }
 
 export interface ModelServiceEvents {
-  onState: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
+  onState: (state: RunnerState, detail: PoolStateDetail) => void;
   onReload: (outcome: { info?: ModelInfo; error?: Error }) => void;
   onLog: LogSink;
 }
@@ -121,7 +124,7 @@ export class ModelService {
   }
 
   private newPool(): WorkerPool {
-    const pool: WorkerPool = new WorkerPool(this.options.spec, this.options.workers, {
+    const pool: WorkerPool = new WorkerPool(this.options.spec, this.options.workers, this.options.loads, {
       onState: (state, detail) => {
         // only the pool in service speaks for the node: not one still loading, nor one retired
         if (pool === this.pool) this.events.onState(state, detail);

@@ -1,10 +1,21 @@
+import type { LoadLimiter } from "./load-limiter";
 import { ModelNotReadyError, ModelRunner, StoppingError, type ModelSpec, type RunnerState } from "./model-runner";
 import type { ModelInfo, RowResult } from "./protocol";
 import type { LogSink } from "./worker-log";
 
+/** The pool as a whole; `ahead` (when queued) is the place of its worker nearest to loading. */
+export interface PoolStateDetail {
+  restarts: number;
+  ready: number;
+  size: number;
+  ahead?: number;
+  error?: Error;
+  info?: ModelInfo;
+}
+
 export interface PoolEvents {
   /** Called whenever any worker changes state, with the state of the pool as a whole. */
-  onState?: (state: RunnerState, detail: { restarts: number; ready: number; size: number; error?: Error; info?: ModelInfo }) => void;
+  onState?: (state: RunnerState, detail: PoolStateDetail) => void;
   onLog?: LogSink;
 }
 
@@ -19,12 +30,13 @@ export class WorkerPool {
   constructor(
     spec: ModelSpec,
     size: number,
+    loads: LoadLimiter,
     private readonly events: PoolEvents = {},
   ) {
     this.runners = Array.from(
       { length: Math.max(1, size) },
       (_, index) =>
-        new ModelRunner(spec, {
+        new ModelRunner(spec, loads, {
           onState: () => this.report(),
           onLog: (text, level) => events.onLog?.(size > 1 ? `[worker ${index + 1}] ${text}` : text, level),
         }),
@@ -45,7 +57,8 @@ export class WorkerPool {
     if (states.includes("ready")) return "ready";
     if (states.every((state) => state === "stopped")) return "stopped";
     if (states.every((state) => state === "failed" || state === "stopped")) return "failed";
-    return states.includes("restarting") ? "restarting" : "starting";
+    if (states.includes("restarting")) return "restarting";
+    return states.includes("starting") ? "starting" : "queued";
   }
 
   get info(): ModelInfo | undefined {
@@ -95,6 +108,8 @@ export class WorkerPool {
     const state = this.state;
     const ready = this.runners.filter((runner) => runner.state === "ready").length;
     const error = this.runners.find((runner) => runner.lastError)?.lastError;
-    this.events.onState?.(state, { restarts: this.restarts, ready, size: this.size, error, info: this.info });
+    const places = this.runners.flatMap((runner) => (runner.state === "queued" ? [runner.ahead] : []));
+    const ahead = places.length > 0 ? Math.min(...places) : undefined;
+    this.events.onState?.(state, { restarts: this.restarts, ready, size: this.size, ahead, error, info: this.info });
   }
 }

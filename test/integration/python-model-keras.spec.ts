@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
+import type { SinonSpy } from "sinon";
 import { catchNode, helper, loggedBy, pythonModel, statusOf } from "../support/node-red-helper";
-import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
+import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, waitFor, workersOf, writeHandler } from "../support/python";
 
 interface Scored {
   payload: { label: string; score: number; probabilities: number[] };
@@ -161,14 +162,16 @@ def predict(model, batch):
     assert.deepEqual((await out).map((msg) => [msg.key, msg.payload]), [["0", 2], ["1", 4], ["3", 8], ["4", 10]]);
   });
 
-  it("restarts a Python process that dies, says so in status, and scores again", async () => {
+  it("restarts a Python process that dies, says so in status and in the log, and scores again", async () => {
     await helper.load([pythonModel, catchNode], modelFlow({ kind: "python", handlerPath: PETAL_RULES }));
     await statusText("model", /^ready/, 60_000);
-    const workers = ourWorkers();
+    const workers = workersOf();
     assert.equal(workers.length, 1);
     process.kill(workers[0], "SIGKILL");
     await statusText("model", /restarting/, 10_000);
     await statusText("model", /^ready · 1 restarts/, 30_000);
+    const warnings = (helper.getNode("model").warn as unknown as SinonSpy).getCalls().map((call) => String(call.args[0]));
+    assert.deepEqual(warnings, [`Python worker ${workers[0]} exited (signal SIGKILL); starting a new worker`], "the log says why it restarted");
     const out = collect<Scored>("out", 1);
     helper.getNode("model").receive({ payload: [6.0, 2.2, 5.0, 1.5] });
     assert.equal((await out)[0].payload.label, "versicolor");
@@ -177,9 +180,9 @@ def predict(model, batch):
   it("leaves no Python process behind when the flow is stopped", async () => {
     await helper.load([pythonModel, catchNode], modelFlow({ kind: "python", handlerPath: PETAL_RULES }));
     await statusText("model", /^ready/, 60_000);
-    assert.ok(ourWorkers().length > 0);
+    assert.ok(workersOf().length > 0);
     await helper.unload();
-    assert.deepEqual(ourWorkers(), []);
+    assert.deepEqual(workersOf(), []);
   });
 
   it("says exactly what is missing when the environment lacks a package", async () => {

@@ -3,8 +3,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../../scripts/lib/embedded-kafka";
+import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
 import { catchNode, helper, loggedBy, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
-import { IRIS_MODEL, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
+import { IRIS_MODEL, PETAL_RULES, PYTHON, childrenOf, isRunning, waitFor, workersOf, writeHandler } from "../support/python";
 
 interface Out {
   payload: unknown;
@@ -63,6 +65,21 @@ function feed(payload: (index: number) => unknown): { stop: () => void } {
   let index = 0;
   const timer = setInterval(() => helper.getNode("model").receive({ payload: payload(index++) }), 5);
   return { stop: () => clearInterval(timer) };
+}
+
+/** Another Node-RED on the machine, as `npm start` runs beside the tests, scoring with a Python worker of its own. */
+async function startNeighbour(): Promise<{ nodeRed: NodeRedProcess; worker: number }> {
+  const flows = [
+    { id: "neighbour", type: "tab" },
+    { id: "neighbour-model", type: "python-model", z: "neighbour", python: PYTHON, kind: "python", handlerPath: PETAL_RULES, wires: [] },
+  ];
+  const nodeRed = await startNodeRed({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), "node-red-neighbour-")), port: await freePort(), flows });
+  await waitFor(() => /model loaded by Python/.test(nodeRed.log()), 60_000, "the other Node-RED's model to load");
+  // Node-RED renames its process, so find it as the child of the shell that watches it
+  const runtime = childrenOf(nodeRed.pid as number).filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("node-red"));
+  const [worker] = runtime.flatMap((pid) => workersOf(pid));
+  assert.ok(worker, "the other Node-RED runs a Python worker");
+  return { nodeRed, worker };
 }
 
 /** The python-model runtime's capabilities, each against a real Python. */
@@ -306,7 +323,7 @@ describe("python-model runtime (real Python)", function () {
       const seen = record();
       send(400, (index) => [index]);
       await waitFor(() => seen.outputs.length > 40, 10_000, "scoring under way");
-      ourWorkers().forEach((pid) => process.kill(pid, "SIGKILL"));
+      workersOf().forEach((pid) => process.kill(pid, "SIGKILL"));
       await waitFor(() => seen.outputs.length + seen.errors.length === 400, 60_000, "every record to end");
       assert.equal(seen.errors.length, 0, "the batches in flight were retried on the restarted worker");
       assert.deepEqual(
@@ -314,6 +331,20 @@ describe("python-model runtime (real Python)", function () {
         Array.from({ length: 400 }, (_, index) => index * 2),
       );
       assert.match(statusOf("model"), /1 restarts/);
+    });
+
+    it("kills only the worker of the node under test: another Node-RED's worker on the machine keeps running, with no restart", async () => {
+      const neighbour = await startNeighbour();
+      try {
+        const handler = writeHandler("steady", "def load(p, c):\n    return None\n\ndef predict(m, batch):\n    return [row[0] for row in batch]\n");
+        await helper.load([pythonModel, catchNode], flow({ handlerPath: handler }));
+        await ready();
+        workersOf().forEach((pid) => process.kill(pid, "SIGKILL"));
+        await waitFor(() => /^ready · 1 restarts/.test(statusOf("model")), 30_000, "the node under test to restart its worker");
+        assert.ok(isRunning(neighbour.worker), `the other Node-RED's worker ${neighbour.worker} still runs`);
+      } finally {
+        await neighbour.nodeRed.stop();
+      }
     });
 
     it("isolates a poison record that kills the worker every time: only it fails", async () => {
@@ -338,12 +369,12 @@ describe("python-model runtime (real Python)", function () {
       const handler = writeHandler("hang", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    if batch[0][0] < 0:\n        time.sleep(600)\n    return [row[0] for row in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, timeoutMs: 1000, batchSize: 1 }));
       await ready();
-      const [hungPid] = ourWorkers();
+      const [hungPid] = workersOf();
       const seen = record();
       helper.getNode("model").receive({ payload: [-1], seq: 0 });
       await waitFor(() => seen.errors.length === 1, 10_000, "the timeout error");
       assert.match(seen.errors[0].error?.message ?? "", /took longer than 1000 ms/);
-      await waitFor(() => !ourWorkers().includes(hungPid), 5000, "the hung worker to be gone");
+      await waitFor(() => !workersOf().includes(hungPid), 5000, "the hung worker to be gone");
       helper.getNode("model").receive({ payload: [7], seq: 1 });
       await waitFor(() => seen.outputs.length === 1, 20_000, "the next record scored by a fresh worker");
       assert.equal(seen.outputs[0].payload, 7);
@@ -409,18 +440,18 @@ describe("python-model runtime (real Python)", function () {
       const versions = seen.outputs.map((msg) => msg.payload);
       const firstV2 = versions.indexOf("v2");
       assert.ok(firstV2 > 0 && versions.slice(firstV2).every((version) => version === "v2"), "v1 until the switch, then only v2");
-      assert.equal(ourWorkers().length, 1, "the v1 worker has left");
+      assert.equal(workersOf().length, 1, "the v1 worker has left");
     });
 
     it("closes with records in flight well inside Node-RED's 15 s close timeout, leaving no process", async () => {
       const handler = writeHandler("sluggish", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.3)\n    return [0 for _ in batch]\n");
       await helper.load([pythonModel, catchNode], flow({ handlerPath: handler, workers: 2, batchSize: 4 }));
-      await waitFor(() => ourWorkers().length === 2 && /^ready/.test(statusOf("model")), 60_000, "two workers");
+      await waitFor(() => workersOf().length === 2 && /^ready/.test(statusOf("model")), 60_000, "two workers");
       send(100, (index) => [index]);
       const started = Date.now();
       await helper.unload();
       assert.ok(Date.now() - started < 10_000, `close took ${Date.now() - started} ms`);
-      assert.deepEqual(ourWorkers(), []);
+      assert.deepEqual(workersOf(), []);
     });
   });
 });

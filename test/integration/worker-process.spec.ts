@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { PythonException, WorkerExitedError, WorkerProcess } from "../../src/python/worker-process";
-import { HOLDOUT, IRIS_MODEL, PYTHON, ourWorkers, waitFor, writeHandler } from "../support/python";
+import { HOLDOUT, IRIS_MODEL, PYTHON, isRunning, waitFor, writeHandler } from "../support/python";
 
 const ECHO_HANDLER = writeHandler(
   "echo_handler",
@@ -166,6 +166,6 @@ describe("Python worker process (real Python)", () => {
     await worker.load({ kind: "python", model_path: "", handler_path: ECHO_HANDLER, config: {} });
     const pid = worker.pid as number;
     await worker.stop();
-    assert.equal(ourWorkers().includes(pid), false);
+    assert.equal(isRunning(pid), false);
   });
 });

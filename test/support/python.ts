@@ -20,29 +20,6 @@ export function writeHandler(name: string, source: string): string {
   return file;
 }
 
-/** This checkout's worker script: other checkouts' workers on the machine are not this run's. */
-const WORKER_SCRIPT = path.join(PACKAGE_ROOT, "dist", "src", "python", "worker.py");
-
-/** Pids of the live Python workers started from this checkout. */
-export function ourWorkers(): number[] {
-  return processesMatching(WORKER_SCRIPT);
-}
-
-/** Pids of live processes whose command line contains the text. */
-export function processesMatching(text: string): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 /** Pids of live processes whose parent is `parent`. */
 export function childrenOf(parent: number): number[] {
   return fs
@@ -58,6 +35,31 @@ export function childrenOf(parent: number): number[] {
       }
     })
     .map(Number);
+}
+
+/**
+ * Pids of the Python workers that `parent` started, by default this test process.
+ * Only these: other Node-RED instances on the machine (`npm start`, other test runs)
+ * have workers of their own, which a test must never count or kill.
+ */
+export function workersOf(parent = process.pid): number[] {
+  return childrenOf(parent).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker.py");
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Whether a process still runs (a zombie, dead but not yet reaped by its parent, does not). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** Polls every intervalMs; a condition that asks the broker deserves a longer interval than 50 ms. */
