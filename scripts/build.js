@@ -12,6 +12,26 @@ const nodesOut = path.join(root, "dist", "src", "nodes");
 const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: "inherit" });
 if (tsc.status !== 0) process.exit(tsc.status || 1);
 
+// A compiled file whose source was removed or renamed would still load (a spec would
+// still run): dist keeps only what the sources make. dist is not wiped, since a running
+// Node-RED may be using it.
+function removeStale(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeStale(file);
+      continue;
+    }
+    const relative = path.relative(path.join(root, "dist"), file);
+    const compiled = /\.js(\.map)?$/;
+    const source = compiled.test(entry.name) ? relative.replace(compiled, ".ts") : entry.name.endsWith(".py") ? relative : undefined;
+    if (source && !fs.existsSync(path.join(root, source))) fs.rmSync(file);
+  }
+}
+for (const tree of ["src", "scripts", "test"]) {
+  if (fs.existsSync(path.join(root, "dist", tree))) removeStale(path.join(root, "dist", tree));
+}
+
 function copy(from, to) {
   fs.cpSync(path.join(root, from), path.join(root, to), { recursive: true });
 }

@@ -12,11 +12,10 @@ import { UntilLoaded } from "../python/until-loaded";
 import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
 import { PYTHON_MODEL_DEFAULTS, numberSetting, type PythonModelDef } from "./node-config";
-import { ScoringRate } from "./scoring-rate";
+import { RateStatus } from "./rate-status";
 import { failMessage } from "./report-failure";
-import { showStatus, shortReason } from "./status";
+import { showStatus } from "./status";
 
-const STATUS_INTERVAL_MS = 1000;
 const MAX_WAITING = 10_000;
 /** Loading TensorFlow and a model takes seconds; a check that takes this long has failed. */
 const CHECK_TIMEOUT_MS = 120_000;
@@ -57,20 +56,35 @@ export = function registerPythonModel(RED: NodeAPI): void {
     let state: RunnerState = "starting";
     let restarts = 0;
     let ahead = 0;
+    let readyWorkers = workers;
+    let poolSize = workers;
+    let stateError: Error | undefined;
     const withRestarts = (text: string): string => (restarts > 0 ? `${text} · ${RED._("python-model.status.restarts", { count: restarts })}` : text);
-    const showState = (error?: Error, ready = workers, size = workers): void => {
-      const workersText = size > 1 && ready < size ? ` (${ready}/${size})` : "";
-      if (state === "queued") showStatus(this, "busy", RED._("python-model.status.queued", { ahead }));
+    /** The state, and once ready, what became of the records of the last second (RateStatus). */
+    const showState = (): void => {
+      const workersText = poolSize > 1 && readyWorkers < poolSize ? ` (${readyWorkers}/${poolSize})` : "";
+      const view = state === "ready" ? rates.view() : undefined;
+      if (view) showStatus(this, view.look, withRestarts(view.text));
+      else if (state === "queued") showStatus(this, "busy", RED._("python-model.status.queued", { ahead }));
       else if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
       else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready") + workersText));
       else if (state === "restarting") showStatus(this, "busy", RED._("python-model.status.restarting", { count: restarts }));
-      else if (state === "failed") showStatus(this, "error", error?.message ?? RED._("python-model.status.error"));
+      else if (state === "failed") showStatus(this, "error", stateError?.message ?? RED._("python-model.status.error"));
       else showStatus(this, "off", RED._("python-model.status.stopped"));
     };
 
     type Input = { msg: NodeMessageInFlow; send: (msg: NodeMessageInFlow) => void; done: (error?: Error) => void };
     const arrivals = new UntilLoaded<Input>(MAX_WAITING);
-    const rate = new ScoringRate();
+    // the mean batch size of the last interval: the rows of a batch may end in the next one (ordering), so the last mean stays until another batch ends
+    let seen = { rows: 0, batches: 0 };
+    let meanBatch = 0;
+    const batchSize = (): { batch: string } => {
+      const batches = service.batchesScored - seen.batches;
+      if (batches > 0) meanBatch = (service.rowsSent - seen.rows) / batches;
+      seen = { rows: service.rowsSent, batches: service.batchesScored };
+      return { batch: meanBatch.toFixed(1) };
+    };
+    const rates = new RateStatus(RED, "python-model", showState, batchSize);
     const logAt: Record<LogLevel, (text: string) => void> = {
       debug: (text) => this.debug(text),
       info: (text) => this.log(text),
@@ -95,7 +109,10 @@ export = function registerPythonModel(RED: NodeAPI): void {
           if (detail.restarts > restarts && detail.error) this.warn(RED._("python-model.errors.worker-exited", { error: detail.error.message }));
           restarts = detail.restarts;
           ahead = detail.ahead ?? 0;
-          showState(detail.error, detail.ready, detail.size);
+          readyWorkers = detail.ready;
+          poolSize = detail.size;
+          stateError = detail.error;
+          showState();
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
           if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
           // the records that waited for the model are checked against it, or fail as later ones will
@@ -116,30 +133,10 @@ export = function registerPythonModel(RED: NodeAPI): void {
     service.start();
     if (state === "starting") showState(); // else the service has said where it stands (waiting for a place to load)
 
-    let showingRate = false;
-    const statusTimer = setInterval(() => {
-      const line = rate.take(service.rowsSent, service.batchesScored, STATUS_INTERVAL_MS);
-      if (state !== "ready") return;
-      if (!line) {
-        if (showingRate) showState(); // nothing flows: the rate of a second ago would be stale
-        showingRate = false;
-        return;
-      }
-      showingRate = true;
-      const text =
-        line.look === "ok"
-          ? RED._("python-model.status.scoring", { rate: line.scored, batch: line.batch })
-          : line.look === "busy"
-            ? RED._("python-model.status.scoring-failing", { rate: line.scored, batch: line.batch, failed: line.failed })
-            : RED._("python-model.status.failing", { failed: line.failed, reason: shortReason(String(rate.lastFailure)) });
-      showStatus(this, line.look, withRestarts(text));
-    }, STATUS_INTERVAL_MS);
-
     const fail = (msg: NodeMessageInFlow, done: (error?: Error) => void, error: Error): void => {
       // a record the node did not get to score before it closed is read again, not settled
       if (!(error instanceof StoppingError)) {
-        rate.failed++;
-        rate.lastFailure = error;
+        rates.failed(error);
         settleMessage(msg, "failed", { error: String(error), node: this.id });
       }
       failMessage(this, msg, error, done);
@@ -162,7 +159,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
         if (featuresProperty === "payload" && outputProperty === "payload") out.features = features;
         writePrediction(out, scored.result.value);
         if (config.timing) out.timing = { queuedMs: scored.queuedMs, scoringMs: scored.scoringMs, batchSize: scored.batchSize };
-        rate.scored++;
+        rates.succeeded();
         send(out);
         done();
       });
@@ -174,7 +171,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
     });
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      clearInterval(statusTimer);
+      rates.stop();
       arrivals.release((input) => fail(input.msg, input.done, new StoppingError()));
       service.stop().finally(() => {
         state = "stopped";

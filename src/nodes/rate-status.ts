@@ -1,6 +1,5 @@
-import type { NodeAPI } from "node-red";
+import type { Node, NodeAPI } from "node-red";
 import { shortReason, showStatus, type StatusLook } from "./status";
-import type { Node } from "node-red";
 
 const INTERVAL_MS = 1000;
 
@@ -18,17 +17,21 @@ export class RateStatus {
   private succeededPerS = 0;
   private failedPerS = 0;
   private lastFailure: Error | undefined;
+  private extra: Record<string, string | number> = {};
   private readonly timer: NodeJS.Timeout;
 
   /**
    * `draw` draws the node's status: it shows its own more pressing states, else
-   * `view()`, else its idle state. The locale catalogue of `namespace` has the texts
-   * status.rate, status.rate-failing, status.failing and status.failed.
+   * `view()`, else its idle state; it is called when the view changes. The locale
+   * catalogue of `namespace` has the texts status.rate, status.rate-failing,
+   * status.failing and status.failed (values rate, failed, error, and those
+   * `perInterval` gives, once per interval).
    */
   constructor(
     private readonly RED: NodeAPI,
     private readonly namespace: string,
     private readonly draw: () => void,
+    private readonly perInterval: () => Record<string, string | number> = () => ({}),
   ) {
     this.timer = setInterval(() => this.tick(), INTERVAL_MS);
   }
@@ -45,7 +48,7 @@ export class RateStatus {
   /** The status for what happened lately, or undefined when there is nothing to show. */
   view(): { look: StatusLook; text: string } | undefined {
     const { RED, namespace } = this;
-    const values = { rate: this.succeededPerS, failed: this.failedPerS, error: shortReason(this.lastFailure) };
+    const values = { ...this.extra, rate: this.succeededPerS, failed: this.failedPerS, error: shortReason(this.lastFailure) };
     if (this.failedPerS > 0 && this.succeededPerS > 0) return { look: "busy", text: RED._(`${namespace}.status.rate-failing`, values) };
     if (this.failedPerS > 0) return { look: "error", text: RED._(`${namespace}.status.failing`, values) };
     if (this.lastFailure) return { look: "error", text: RED._(`${namespace}.status.failed`, values) };
@@ -65,12 +68,14 @@ export class RateStatus {
   }
 
   private tick(): void {
+    this.extra = this.perInterval();
     const before = `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}`;
     this.succeededPerS = Math.round((this.succeededCount * 1000) / INTERVAL_MS);
     this.failedPerS = Math.round((this.failedCount * 1000) / INTERVAL_MS);
     this.succeededCount = 0;
     this.failedCount = 0;
     if (this.succeededPerS > 0 && this.failedPerS === 0) this.lastFailure = undefined;
-    if (`${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}` !== before) this.draw();
+    // an unchanged view is drawn again while records flow: the values beside the rate may change
+    if (this.succeededPerS > 0 || `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}` !== before) this.draw();
   }
 }

@@ -134,7 +134,7 @@ describe("python-model node (worker pool stubbed)", () => {
     assert.match((await caught).error?.message ?? "", /No model file configured/);
   });
 
-  it("shows records that fail apart from those scored: yellow while some fail, back to ready when none flow", async () => {
+  it("shows records that fail apart from those scored: yellow while some fail, red with the last failure when idle after one, ready once records succeed again and stop", async () => {
     score.callsFake(async (rows) => rows.map((row) => ((row as number[])[0] < 0 ? { ok: false, error: { type: "ValueError", message: "negative" } } : { ok: true, value: 1 })));
     await helper.load([pythonModel, catchNode], flow);
     const mixed = feed((index) => (index % 3 === 0 ? "not features" : [index % 3 === 1 ? 1 : -1]));
@@ -144,8 +144,16 @@ describe("python-model node (worker pool stubbed)", () => {
       mixed.stop();
     }
     assert.equal(statusesOf("model").at(-1)?.fill, "yellow");
-    await waitFor(() => statusOf("model") === "ready", 10_000, "ready once nothing flows");
+    await waitFor(() => /^failed: /.test(statusOf("model")), 10_000, "the last failure once nothing flows");
+    assert.equal(statusesOf("model").at(-1)?.fill, "red");
+    const good = feed(() => [1]);
+    try {
+      await waitFor(() => /^\d+ rec\/s, batch [\d.]+$/.test(statusOf("model")), 10_000, "a rate without failures");
+    } finally {
+      good.stop();
+    }
     assert.equal(statusesOf("model").at(-1)?.fill, "green");
+    await waitFor(() => statusOf("model") === "ready", 10_000, "ready once nothing flows");
   });
 
   it("never shows a green rate for records that all fail, whatever failed them", async () => {
