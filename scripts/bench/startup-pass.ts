@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectPython } from "../lib/install-python";
+import { workersOf } from "../lib/processes";
 import { ROOT } from "../lib/project";
 import { DEMO_MODEL, HOLDOUT_ROWS } from "../lib/demo-model";
 import { maxLoadsSetting } from "../../src/python/load-limiter";
@@ -80,23 +81,6 @@ async function score(runtime: BenchRuntime, id: string, count: number): Promise<
   });
 }
 
-/** Pids of the Python workers this process (the embedded Node-RED) runs. */
-function ownWorkers(): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        return parent === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker.py");
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 function memoryOf(pid: number): { rssMb: number; privateMb: number } {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const mb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN) / 1024;
@@ -108,7 +92,7 @@ async function workerMemory(runtime: BenchRuntime, model: Record<string, unknown
   await deployUntilReady(runtime, [modelNode("model", { ...model, workers: 2 })], /^ready$/);
   try {
     await score(runtime, "model", ROWS_SCORED_BEFORE_MEASURING);
-    const workers = ownWorkers().map(memoryOf);
+    const workers = workersOf().map(memoryOf);
     if (workers.length !== 2) throw new Error(`expected the node's 2 workers, found ${workers.length}`);
     return { rssMb: Math.max(...workers.map((worker) => worker.rssMb)), privateMb: Math.max(...workers.map((worker) => worker.privateMb)) };
   } finally {

@@ -5,6 +5,8 @@ import { PACKAGE_ROOT } from "../../src/package-paths";
 import { DEMO_MODEL, HOLDOUT_ROWS } from "../../scripts/lib/demo-model";
 import { resolveInterpreter } from "../../src/python/interpreter";
 
+export { childrenOf, workersOf } from "../../scripts/lib/processes";
+
 /** The interpreter with Keras that setup prepared (or PYTHON_MODEL_PYTHON). */
 export const PYTHON = resolveInterpreter("");
 export const IRIS_MODEL = DEMO_MODEL;
@@ -18,38 +20,6 @@ export function writeHandler(name: string, source: string): string {
   const file = path.join(dir, `${name}.py`);
   fs.writeFileSync(file, source);
   return file;
-}
-
-/** Pids of live processes whose parent is `parent`. */
-export function childrenOf(parent: number): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        // the parent pid is the second field after the command name, which is in parentheses
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/**
- * Pids of the Python workers that `parent` started, by default this test process.
- * Only these: other Node-RED instances on the machine (`npm start`, other test runs)
- * have workers of their own, which a test must never count or kill.
- */
-export function workersOf(parent = process.pid): number[] {
-  return childrenOf(parent).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker.py");
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** Whether a process still runs (a zombie, dead but not yet reaped by its parent, does not). */
