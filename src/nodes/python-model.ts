@@ -136,7 +136,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
     const fail = (msg: NodeMessageInFlow, done: (error?: Error) => void, error: Error): void => {
       // a record the node did not get to score before it closed is read again, not settled
       if (!(error instanceof StoppingError)) {
-        rates.failed(error);
+        rates.failed(String(error)); // with the error's type, as Python names it
         settleMessage(msg, "failed", { error: String(error), node: this.id });
       }
       failMessage(this, msg, error, done);

@@ -16,7 +16,7 @@ export class RateStatus {
   private failedCount = 0;
   private succeededPerS = 0;
   private failedPerS = 0;
-  private lastFailure: Error | undefined;
+  private lastFailure: string | undefined;
   private extra: Record<string, string | number> = {};
   private readonly timer: NodeJS.Timeout;
 
@@ -40,9 +40,10 @@ export class RateStatus {
     this.succeededCount++;
   }
 
-  failed(error: Error): void {
+  /** `reason` as the status should name it (an error's message, or with its type: "ValueError: ..."). */
+  failed(reason: Error | string): void {
     this.failedCount++;
-    this.lastFailure = error;
+    this.lastFailure = typeof reason === "string" ? reason : reason.message;
   }
 
   /** The status for what happened lately, or undefined when there is nothing to show. */
@@ -69,13 +70,13 @@ export class RateStatus {
 
   private tick(): void {
     this.extra = this.perInterval();
-    const before = `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}`;
+    const before = `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure}`;
     this.succeededPerS = Math.round((this.succeededCount * 1000) / INTERVAL_MS);
     this.failedPerS = Math.round((this.failedCount * 1000) / INTERVAL_MS);
     this.succeededCount = 0;
     this.failedCount = 0;
     if (this.succeededPerS > 0 && this.failedPerS === 0) this.lastFailure = undefined;
     // an unchanged view is drawn again while records flow: the values beside the rate may change
-    if (this.succeededPerS > 0 || `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure?.message}` !== before) this.draw();
+    if (this.succeededPerS > 0 || `${this.succeededPerS}/${this.failedPerS}/${this.lastFailure}` !== before) this.draw();
   }
 }

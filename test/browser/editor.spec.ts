@@ -152,8 +152,10 @@ describe("the editor in Chromium", function () {
 
       const shownBefore = (await editor.notifications()).length;
       await editor.deploy();
-      // green: the model has loaded (an example that feeds itself may be scoring already)
-      await editor.greenStatus(editor.workspaceNodeWithId(model.id)).waitFor({ timeout: 120_000 });
+      // green: the model has loaded (an example that feeds itself may be scoring already);
+      // the errors example feeds it records that fail on purpose, and its status says so
+      const modelNode = editor.workspaceNodeWithId(model.id);
+      await editor.greenStatus(modelNode).or(editor.statusSaying(modelNode, /failed/)).waitFor({ timeout: 120_000 });
       await editor.greenStatus(editor.workspaceNodeWithId(kafkaIn.id)).waitFor({ timeout: 60_000 });
       const shown = (await editor.notifications()).slice(shownBefore);
       assert.ok(

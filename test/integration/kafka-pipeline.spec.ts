@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
 import { committedOffset, consume, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
 import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, waitFor } from "../support/python";
 
@@ -123,6 +123,8 @@ describe("Kafka to Python to Kafka (real broker, real Python)", function () {
     assert.equal(String(short?.headers?.["dlq.node"]), "model");
     assert.equal(String((await consume(output, 1))[0].key), "good");
     await waitFor(async () => (await committedOffset(group, input)) === "3", 15_000, "offset 3 committed");
+    await waitFor(() => statusesOf("in").some((status) => /^subscribed · \d+ failed\/s, dead-lettered$/.test(status.text ?? "") && status.fill === "yellow"), 5000, "the failures in kafka-in's status");
+    await waitFor(() => statusOf("in") === "subscribed", 5000, "subscribed again once nothing fails");
   });
 
   it("sends a record nested 10,000 levels deep to Catch as its text, and to the dead-letter topic, and scores the next one", async () => {

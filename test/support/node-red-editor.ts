@@ -125,6 +125,11 @@ export class NodeRedEditor {
     return node.locator(".red-ui-flow-node-status-dot-green");
   }
 
+  /** A node's status label, when its text matches. */
+  statusSaying(node: Locator, text: RegExp): Locator {
+    return node.locator(".red-ui-flow-node-status-label", { hasText: text });
+  }
+
   /** Opens a node's edit tray by double-clicking it; returns the tray. */
   async editNode(node: Locator): Promise<Locator> {
     await node.locator("rect.red-ui-flow-node").dblclick();
