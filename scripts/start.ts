@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Kafka, logLevel, type Consumer, type logCreator, type Producer } from "kafkajs";
-import { isTransientBrokerAnswer } from "../src/kafka/connection";
+import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { HOLDOUT_ROWS } from "./lib/demo-model";
+import { scriptKafkaLog } from "./lib/kafka-log";
 import { startEmbeddedKafka } from "./lib/embedded-kafka";
 import { exampleTopics, readExample } from "./lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "./lib/node-red-process";
@@ -120,7 +120,7 @@ function reportDeath(death: Death): number {
 async function startDemo(settings: DemoSettings, services: ServiceGroup): Promise<void> {
   const { folder, brokers } = settings;
   const brokerLog = settings.kafkaPort === undefined ? undefined : await startKafka(settings.kafkaPort, path.join(folder, ".kafka", "data"), services);
-  const kafka = new Kafka({ clientId: "demo", brokers: brokers.split(","), logLevel: logLevel.ERROR, logCreator: quietWhenStopping(services) });
+  const kafka = new Kafka({ clientId: "demo", brokers: brokers.split(","), logLevel: logLevel.ERROR, logCreator: scriptKafkaLog("[demo]", () => services.stopping) });
   await createTopics(kafka);
 
   const userDir = path.join(folder, ".node-red");
@@ -134,15 +134,6 @@ async function startDemo(settings: DemoSettings, services: ServiceGroup): Promis
   const labels = new Map<string, string>();
   services.add(await startFeed(kafka, settings.rate, labels));
   services.add(await startMonitor(kafka, labels));
-}
-
-/** The demo's own clients' errors, one line each; none while stopping, nor for a broker's passing answers (a coordinator still loading). */
-function quietWhenStopping(services: ServiceGroup): logCreator {
-  return () =>
-    ({ log }) => {
-      const text = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
-      if (!services.stopping && !isTransientBrokerAnswer(text)) console.error(`[demo] kafka: ${text}`);
-    };
 }
 
 /** Starts the embedded broker; returns its log file. */

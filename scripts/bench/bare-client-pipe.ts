@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from "kafkajs";
+import { scriptKafkaLog } from "../lib/kafka-log";
 
 export interface BarePipeOptions {
   brokers: string[];
@@ -16,7 +17,7 @@ export interface BarePipeOptions {
  * request, and its offsets are committed only after the broker acknowledged it.
  */
 export async function startBareClientPipe(options: BarePipeOptions): Promise<{ stop(): Promise<void> }> {
-  const kafka = new Kafka({ clientId: "bench-bare-pipe", brokers: options.brokers, logLevel: logLevel.ERROR });
+  const kafka = new Kafka({ clientId: "bench-bare-pipe", brokers: options.brokers, logLevel: logLevel.ERROR, logCreator: scriptKafkaLog("[bench]") });
   const producer = kafka.producer();
   const consumer = kafka.consumer({ groupId: options.groupId });
   await Promise.all([producer.connect(), consumer.connect()]);

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type Message, type Producer } from "kafkajs";
+import { scriptKafkaLog } from "../lib/kafka-log";
 import { HOLDOUT_ROWS } from "../lib/demo-model";
 
 /** Partitions of every benchmark topic. */
@@ -42,7 +43,7 @@ export class KafkaTraffic {
   ) {}
 
   static async connect(brokers: string[]): Promise<KafkaTraffic> {
-    const kafka = new Kafka({ clientId: "bench-traffic", brokers, logLevel: logLevel.ERROR });
+    const kafka = new Kafka({ clientId: "bench-traffic", brokers, logLevel: logLevel.ERROR, logCreator: scriptKafkaLog("[bench]") });
     const admin = kafka.admin();
     const producer = kafka.producer();
     await Promise.all([admin.connect(), producer.connect()]);
