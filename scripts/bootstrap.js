@@ -13,8 +13,8 @@ const { alreadyRunning, lockStart, startFolder } = require("./lib/start-lock");
 const root = path.resolve(__dirname, "..");
 const commands = ["start", "test", "bench", "setup"];
 
-function run(cmd, args) {
-  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
+function run(cmd, args, env = process.env) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env });
   if (result.status !== 0) {
     console.error(`[setup] ${cmd} ${args.join(" ")} failed`);
     process.exit(result.status || 1);
@@ -56,8 +56,11 @@ if (!commands.includes(command)) {
 }
 const startLock = command === "start" ? lockFolder() : undefined;
 if (!dependenciesInstalled()) {
-  console.log("[setup] installing npm dependencies (npm ci)");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  console.log("[setup] installing npm dependencies (npm ci; the librdkafka engine is built from source: a minute)");
+  // the Confluent client's prebuilt binary and its default build's sources come from hosts
+  // this project cannot count on: it builds against the system's libraries instead (setup
+  // installs them, and builds it again, when this build could not find them)
+  run("npm", ["ci", "--no-audit", "--no-fund"], { ...process.env, CKJS_LINKING: "dynamic" });
 }
 console.log("[setup] building TypeScript");
 run(process.execPath, [path.join(__dirname, "build.js")]);

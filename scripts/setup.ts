@@ -2,12 +2,14 @@ import { installChromium } from "./lib/install-chromium";
 import { installKafka } from "./lib/install-kafka";
 import { installKafkaTools } from "./lib/install-kafka-tools";
 import { installKcat } from "./lib/install-kcat";
+import { installLibrdkafka } from "./lib/install-librdkafka";
 import { installPython } from "./lib/install-python";
 
 /** Everything the demo and the tests need beyond npm packages; fast when already done. */
 export async function setup(): Promise<void> {
   await installKafka();
   installKafkaTools();
+  await installLibrdkafka();
   await installPython();
   await installKcat();
   await installChromium();
