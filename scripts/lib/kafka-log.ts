@@ -1,5 +1,5 @@
 import type { logCreator } from "kafkajs";
-import { isTransientBrokerAnswer } from "../../src/kafka/connection";
+import { isTransientBrokerAnswer } from "../../src/kafka/engines/kafkajs/log";
 
 /**
  * How the scripts' own Kafka clients (the demo feed and monitor, the benchmark's) log:

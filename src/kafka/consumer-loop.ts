@@ -1,5 +1,5 @@
-import type { Consumer, KafkaMessage } from "kafkajs";
 import type { KafkaConnection } from "./connection";
+import type { BatchControl, ConsumedRecord, EngineConsumer, RecordBatch } from "./engine";
 import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { ProducerStoppedError } from "./produce-errors";
@@ -8,9 +8,6 @@ import { registerSettler, type Failure, type SettleOutcome, type SettlementHandl
 
 const FIRST_RESTART_DELAY_MS = 5000;
 const MAX_RESTART_DELAY_MS = 60_000;
-/** A topic auto-created by the first subscription is unknown for a moment (Kafka 4 answers UNKNOWN_TOPIC_OR_PARTITION). */
-const SUBSCRIBE_ATTEMPTS = 10;
-const SUBSCRIBE_RETRY_MS = 500;
 /** How often a consumer waiting for room sends a heartbeat and checks it is still wanted. */
 const WAIT_CHECK_MS = 1000;
 /**
@@ -106,13 +103,13 @@ export class ConsumerLoop {
   /** Partitions held at a record that could not be written anywhere, by "partition/topic". */
   readonly stopped = new Map<string, Refusal>();
   private readonly tracker = new OffsetTracker();
-  private consumer: Consumer | undefined;
+  private consumer: EngineConsumer | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
   private readonly unregister: () => void;
   private readonly deadLetters: DeadLetterWriter | undefined;
   /** The records in flight as read, kept (only with a dead-letter topic) to be written there byte for byte. */
-  private readonly originals = new Map<string, { topic: string; partition: number; message: KafkaMessage }>();
+  private readonly originals = new Map<string, { topic: string; partition: number; record: ConsumedRecord }>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   /** The loop is waiting for room: every settle then asks for a commit. */
@@ -139,7 +136,7 @@ export class ConsumerLoop {
       : undefined;
     const settlerRegistration = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
     // until it has joined its group, a retried error tells why the consumer is still connecting
-    const retriedErrors = connection.onRetriedError((error) => {
+    const retriedErrors = connection.engine.onRetriedError((error) => {
       if (!this.joined) this.events.onState("connecting", { reason: error });
     });
     this.unregister = () => {
@@ -148,45 +145,76 @@ export class ConsumerLoop {
     };
   }
 
-  /** A kafkajs consumer wired to this loop; a new one after a crash kafkajs does not recover from. */
-  private createConsumer(): Consumer {
-    const consumer = this.connection.createConsumer(this.options.groupId);
-    const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = consumer.events;
-    consumer.on(CONNECT, () => this.events.onState("connecting"));
-    consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.joined = true;
-      this.restartDelayMs = FIRST_RESTART_DELAY_MS;
-      const assigned = payload.memberAssignment;
-      const owned = (topic: string, partition: number): boolean => (assigned[topic] ?? []).includes(partition);
-      this.tracker.forget(owned);
-      for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
-      for (const [key, { topic, partition }] of this.stopped) {
-        if (owned(topic, partition)) continue;
-        // its next owner reads the record again; were it assigned back, it must not come back paused
-        consumer.resume([{ topic, partitions: [partition] }]);
-        this.stopped.delete(key);
-      }
-      this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
-    });
-    consumer.on(CRASH, ({ payload }) => {
-      if (this.stopping) return;
-      this.joined = false;
-      // kafkajs restarts by itself after a retriable error (a coordinator still loading, a
-      // broker restart); after any other it has left the group for good, so this loop restarts
-      if (payload.restart) {
-        this.events.onState("connecting", { error: payload.error });
-        return;
-      }
-      this.events.onState("error", { error: payload.error });
-      this.restartLater();
-    });
-    consumer.on(DISCONNECT, () => this.events.onState("disconnected"));
+  /** A consumer wired to this loop; a new one after a failure its engine does not recover from. */
+  private createConsumer(): EngineConsumer {
+    const consumer: EngineConsumer = this.connection.engine.consumer(
+      {
+        groupId: this.options.groupId,
+        topics: this.options.topics,
+        fromBeginning: this.options.fromBeginning,
+        autoCommit: this.options.deliveryMode === "auto-commit",
+      },
+      {
+        connecting: () => this.events.onState("connecting"),
+        assigned: (owned) => this.assigned(consumer, owned),
+        batch: (batch, control) => this.emit(batch, control),
+        failed: (error, recovering) => {
+          if (this.stopping || this.consumer !== consumer) return;
+          this.joined = false;
+          if (recovering) {
+            this.events.onState("connecting", { reason: error.message });
+            return;
+          }
+          this.events.onState("error", { error });
+          this.restartLater();
+        },
+        recovered: () => {
+          this.joined = true;
+          this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
+        },
+        disconnected: () => this.events.onState("disconnected"),
+      },
+    );
     return consumer;
   }
 
+  /** The group gave this consumer its partitions: what it no longer owns is its next owner's to read. */
+  private assigned(consumer: EngineConsumer, owned: (topic: string, partition: number) => boolean): void {
+    this.joined = true;
+    this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+    this.tracker.forget(owned);
+    for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
+    for (const [key, { topic, partition }] of this.stopped) {
+      if (owned(topic, partition)) continue;
+      // its next owner reads the record again; were it assigned back, it must not come back paused
+      consumer.resume(topic, partition);
+      this.stopped.delete(key);
+    }
+    this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
+  }
+
+  /** Emits a fetched batch's records, one msg each, waiting for room when maxUnsettled are in flight. */
+  private async emit(batch: RecordBatch, control: BatchControl): Promise<void> {
+    const { topic, partition } = batch;
+    // a stop, a rebalance or a stopped partition can only come while this loop awaits: checked then, not per record
+    if (!control.stillValid() || this.tracker.isStopped(topic, partition)) return;
+    for (const record of batch.records) {
+      // back-pressure waits here rather than pausing the consumer: a pause drops the
+      // batch the client already fetched, and fetching it again caps throughput
+      if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) {
+        if (!(await this.roomFor(control)) || this.tracker.isStopped(topic, partition)) return;
+      }
+      control.handled(record.offset);
+      if (!this.tracker.track(topic, partition, record.offset)) continue; // fetched again while in flight
+      if (this.deadLetters) this.originals.set(recordKey(topic, partition, record.offset), { topic, partition, record });
+      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.options.source);
+      this.events.onRecord(msg, error);
+    }
+  }
+
   /**
-   * Starts reading. A failure to start, or a crash kafkajs gives up on, is reported
-   * through onState and retried with a growing delay until stop().
+   * Starts reading. A failure to start, or one the engine does not recover from, is
+   * reported through onState and retried with a growing delay until stop().
    */
   start(): void {
     this.run().catch((error: Error) => {
@@ -196,33 +224,19 @@ export class ConsumerLoop {
     });
   }
 
-  /** Subscribes, waiting a moment for a topic the broker is still creating (on first use). */
-  private async subscribe(consumer: Consumer): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
-        return;
-      } catch (error) {
-        if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" || attempt >= SUBSCRIBE_ATTEMPTS || this.stopping) throw error;
-        this.events.onState("connecting", { reason: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS));
-      }
-    }
-  }
-
   private restartLater(): void {
     if (this.stopping) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, delay * 2);
-    // what the crashed consumer read but did not commit is read again by the next one
-    const crashed = this.consumer;
+    // what the failed consumer read but did not commit is read again by the next one
+    const failed = this.consumer;
     this.consumer = undefined;
     this.tracker.forget(() => false);
     this.originals.clear();
     this.stopped.clear();
     this.showingPaused = false;
     this.restartTimer = setTimeout(() => {
-      void (crashed?.disconnect() ?? Promise.resolve()).catch(() => undefined).then(() => this.start());
+      void (failed?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => this.start());
     }, delay);
   }
 
@@ -230,39 +244,8 @@ export class ConsumerLoop {
     this.events.onState("connecting");
     const consumer = this.createConsumer();
     this.consumer = consumer;
-    await consumer.connect();
-    await this.subscribe(consumer);
-    const autoCommit = this.options.deliveryMode === "auto-commit";
-    await consumer.run({
-      autoCommit,
-      // offsets are resolved record by record: a batch left early (stop, rebalance) is not skipped
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition } = batch;
-        const stillValid = (): boolean => isRunning() && !isStale();
-        // resolved once per batch, at the last record emitted: a batch left early (stop, rebalance) is read again from there
-        let emitted: string | undefined;
-        try {
-          // a stop, a rebalance or a stopped partition can only come while this loop awaits: checked then, not per record
-          if (!stillValid() || this.tracker.isStopped(topic, partition)) return;
-          for (const message of batch.messages) {
-            // back-pressure waits here rather than pausing the consumer: a pause drops the
-            // batch kafkajs already fetched, and fetching it again caps throughput
-            if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) {
-              if (!(await this.roomFor(heartbeat, stillValid)) || this.tracker.isStopped(topic, partition)) return;
-            }
-            emitted = message.offset;
-            if (!this.tracker.track(topic, partition, message.offset)) continue; // fetched again while in flight
-            if (this.deadLetters) this.originals.set(recordKey(topic, partition, message.offset), { topic, partition, message });
-            const { msg, error } = decodeRecord(topic, partition, message, this.options.formats, this.options.source);
-            this.events.onRecord(msg, error);
-          }
-        } finally {
-          if (emitted !== undefined) resolveOffset(emitted);
-        }
-      },
-    });
-    if (!autoCommit && !this.commitTimer) {
+    await consumer.start();
+    if (this.options.deliveryMode !== "auto-commit" && !this.commitTimer) {
       this.commitTimer = setInterval(() => {
         this.clearPausedWhenReading();
         void this.commit();
@@ -279,7 +262,7 @@ export class ConsumerLoop {
     this.unregister();
     this.deadLetters?.stop();
     await this.commit();
-    await this.consumer?.disconnect();
+    await this.consumer?.stop();
   }
 
   private settle(handle: SettlementHandle, outcome: SettleOutcome, failure?: Failure): void {
@@ -299,20 +282,20 @@ export class ConsumerLoop {
       return;
     }
     const deadLetterTopic = this.deadLetters.topic;
-    this.deadLetters.write(original.message, handle, failure).then(
+    this.deadLetters.write(original.record, handle, failure).then(
       () => {
         this.deadLettered++;
         this.markSettled(handle, key);
       },
       (error: Error) => {
         // stopping: left unsettled, so it is read again
-        if (!(error instanceof ProducerStoppedError)) this.refuse(handle, error.message, { deadLetterTopic, message: original.message });
+        if (!(error instanceof ProducerStoppedError)) this.refuse(handle, error.message, { deadLetterTopic, record: original.record });
       },
     );
   }
 
   /** A record that could not be written anywhere: its partition stops there, or it is skipped (RefusalPolicy). */
-  private refuse(handle: SettlementHandle, reason: string, deadLetter?: { deadLetterTopic: string; message: KafkaMessage }): void {
+  private refuse(handle: SettlementHandle, reason: string, deadLetter?: { deadLetterTopic: string; record: ConsumedRecord }): void {
     const { topic, partition, offset } = handle;
     // from an earlier assignment, or held already by a stop: it is read again either way
     if (!this.tracker.isUnsettled(topic, partition, offset)) return;
@@ -325,12 +308,12 @@ export class ConsumerLoop {
       reason,
       deadLetterTopic: deadLetter?.deadLetterTopic,
       action: stop ? "stopped" : "skipped",
-      msg: deadLetter && reportedRecord(topic, partition, deadLetter.message, this.options.formats, this.options.source),
+      msg: deadLetter && reportedRecord(topic, partition, deadLetter.record, this.options.formats, this.options.source),
     };
     if (stop) {
       this.originals.delete(key);
       this.tracker.stop(topic, partition);
-      this.consumer?.pause([{ topic, partitions: [partition] }]);
+      this.consumer?.pause(topic, partition);
       const partitionKey = `${partition}/${topic}`;
       const first = this.stopped.get(partitionKey);
       if (!first || BigInt(offset) < BigInt(first.offset)) this.stopped.set(partitionKey, refusal);
@@ -370,13 +353,13 @@ export class ConsumerLoop {
    * commit makes room, keeping the group membership alive with heartbeats. Resolves
    * true to go on reading, false if the batch should be left (stop, rebalance).
    */
-  private async roomFor(heartbeat: () => Promise<void>, stillValid: () => boolean): Promise<boolean> {
+  private async roomFor(control: BatchControl): Promise<boolean> {
     this.waiting = true;
     this.showPaused(true);
     this.commitSoon();
     try {
       while (this.tracker.uncommitted > this.resumeAt) {
-        if (this.stopping || !stillValid()) return false;
+        if (this.stopping || !control.stillValid()) return false;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(wake, WAIT_CHECK_MS);
           function wake(): void {
@@ -386,13 +369,13 @@ export class ConsumerLoop {
           this.wakeWaiter = wake;
         });
         this.wakeWaiter = undefined;
-        await heartbeat(); // a rebalance shows here as an error, which kafkajs handles
+        await control.heartbeat(); // a rebalance shows here as an error, which the engine handles
       }
     } finally {
       this.waiting = false;
       this.waitEndedAt = Date.now();
     }
-    return !this.stopping && stillValid();
+    return !this.stopping && control.stillValid();
   }
 
   /**
@@ -418,7 +401,7 @@ export class ConsumerLoop {
       const consumer = this.consumer;
       if (points.length === 0 || !consumer) return;
       try {
-        await consumer.commitOffsets(points);
+        await consumer.commit(points);
         this.tracker.markCommitted(points);
         if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
       } catch (error) {

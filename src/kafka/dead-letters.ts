@@ -1,6 +1,5 @@
-import type { IHeaders, KafkaMessage } from "kafkajs";
-import { BatchingProducer, type ProducerEvents } from "./batching-producer";
 import type { KafkaConnection } from "./connection";
+import type { ConsumedRecord, EngineProducer, Headers, ProducerEvents } from "./engine";
 import type { Failure, SettlementHandle } from "./settlement";
 
 /** Headers added to a dead letter, beside the record's own. */
@@ -19,18 +18,18 @@ export const DEAD_LETTER_HEADERS = {
  * a ProduceRefusedError.
  */
 export class DeadLetterWriter {
-  private readonly producer: BatchingProducer;
+  private readonly producer: EngineProducer;
 
   constructor(
     connection: KafkaConnection,
     readonly topic: string,
     events: ProducerEvents,
   ) {
-    this.producer = new BatchingProducer(() => connection.producer(), { acks: -1 }, undefined, events);
+    this.producer = connection.engine.producer({ acks: -1, compression: "none", idempotent: false, deliveries: false }, events);
   }
 
-  async write(record: KafkaMessage, source: SettlementHandle, failure: Failure | undefined): Promise<void> {
-    const headers: IHeaders = {
+  async write(record: ConsumedRecord, source: SettlementHandle, failure: Failure | undefined): Promise<void> {
+    const headers: Headers = {
       ...record.headers,
       [DEAD_LETTER_HEADERS.error]: failure?.error ?? "unknown error",
       [DEAD_LETTER_HEADERS.node]: failure?.node ?? "",

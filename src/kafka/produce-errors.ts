@@ -1,12 +1,13 @@
 /**
- * Which produce failures sending again cannot cure. kafkajs retries what it counts as
- * retriable before it gives up, so a failure that reaches us is either one the broker
- * will refuse every time (below), or a broker that stayed out of reach (retried later).
+ * The produce failures sending again cannot cure, by Kafka's name for them (each engine
+ * maps its client's errors to these). A client retries what may pass before it gives
+ * up, so a failure that reaches us is either one of these, or a broker that stayed out
+ * of reach (retried later).
  */
 const PERMANENT_REFUSALS: Record<string, string> = {
   MESSAGE_TOO_LARGE: "the record is larger than the topic accepts (max.message.bytes)",
   RECORD_LIST_TOO_LARGE: "the record is larger than the topic accepts (max.message.bytes)",
-  // retried by kafkajs for about a minute first: a topic being created appears well within that
+  // retried by the client first: a topic being created appears well within that
   UNKNOWN_TOPIC_OR_PARTITION: "the topic does not exist and the broker does not create topics on first use",
   TOPIC_AUTHORIZATION_FAILED: "not authorized to write to the topic",
   CLUSTER_AUTHORIZATION_FAILED: "not authorized by the cluster",
@@ -40,25 +41,9 @@ export class ProducerStoppedError extends Error {
   }
 }
 
-interface ErrorChain {
-  type?: unknown;
-  name?: unknown;
-  message?: unknown;
-  cause?: unknown;
-}
-
-/**
- * Kafka's name for a refusal that sending again cannot cure, or undefined for a failure
- * worth retrying. kafkajs wraps the broker's error (KafkaJSNonRetriableError,
- * KafkaJSNumberOfRetriesExceeded) with the original as `cause`.
- */
-export function permanentRefusal(error: unknown): string | undefined {
-  for (let link = error as ErrorChain | undefined, depth = 0; link && depth < 8; link = link.cause as ErrorChain | undefined, depth++) {
-    if (typeof link.type === "string" && link.type in PERMANENT_REFUSALS) return link.type;
-    // kafkajs checks a topic name itself before sending
-    if (link.name === "KafkaJSNonRetriableError" && link.message === "Invalid topic") return "INVALID_TOPIC_EXCEPTION";
-  }
-  return undefined;
+/** Whether Kafka's name for a failure is a refusal for good. */
+export function isPermanentRefusal(code: string): boolean {
+  return code in PERMANENT_REFUSALS;
 }
 
 /** What a permanent refusal means, in words. */

@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+import type { ConsumedRecord, Headers, OutgoingRecord } from "./engine";
 import type { SettlementHandle } from "./settlement";
 
 export type PayloadFormat = "json" | "text" | "buffer";
@@ -47,7 +47,7 @@ export class RecordDecodeError extends Error {
 export function decodeRecord(
   topic: string,
   partition: number,
-  message: KafkaMessage,
+  message: ConsumedRecord,
   formats: DecodeFormats,
   source: string,
 ): { msg: RecordMessage; error?: RecordDecodeError } {
@@ -108,7 +108,7 @@ const REPORTED_VALUE_KEPT_BYTES = 1024;
  * is cut to its first KiB as text, and `msg.truncated` gives its full size in bytes (the
  * record itself is still whole in its topic).
  */
-export function reportedRecord(topic: string, partition: number, message: KafkaMessage, formats: DecodeFormats, source: string): RecordMessage {
+export function reportedRecord(topic: string, partition: number, message: ConsumedRecord, formats: DecodeFormats, source: string): RecordMessage {
   const value = message.value;
   if (!value || value.length <= REPORTED_VALUE_MAX_BYTES) return decodeRecord(topic, partition, message, formats, source).msg;
   const { msg } = decodeRecord(topic, partition, { ...message, value: value.subarray(0, REPORTED_VALUE_KEPT_BYTES) }, { ...formats, payload: "text" }, source);
@@ -116,7 +116,7 @@ export function reportedRecord(topic: string, partition: number, message: KafkaM
   return msg;
 }
 
-function decodeHeaders(headers: IHeaders | undefined, asBuffers: boolean): Record<string, string | Buffer> {
+function decodeHeaders(headers: Headers | undefined, asBuffers: boolean): Record<string, string | Buffer> {
   const decoded: Record<string, string | Buffer> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
@@ -180,15 +180,15 @@ function timestampOf(value: unknown): string {
 }
 
 /** Builds a record from a msg; throws RecordEncodeError for a partition or timestamp it cannot use. */
-export function encodeMessage(msg: OutgoingMessage, fields: EncodeFields = {}): Message {
-  const message: Message = { value: encodeValue(msg.payload) };
+export function encodeMessage(msg: OutgoingMessage, fields: EncodeFields = {}): OutgoingRecord {
+  const message: OutgoingRecord = { value: encodeValue(msg.payload) };
   if (fields.partition && msg.partition !== undefined) message.partition = partitionOf(msg.partition);
   if (fields.timestamp && msg.timestamp !== undefined) message.timestamp = timestampOf(msg.timestamp);
   if (msg.key !== undefined && msg.key !== null) {
     message.key = Buffer.isBuffer(msg.key) ? msg.key : String(msg.key);
   }
   if (msg.headers && typeof msg.headers === "object") {
-    const headers: IHeaders = {};
+    const headers: Headers = {};
     for (const [name, value] of Object.entries(msg.headers as Record<string, unknown>)) {
       if (value !== undefined && value !== null) headers[name] = Buffer.isBuffer(value) ? value : String(value);
     }

@@ -1,5 +1,7 @@
 import type { NodeAPI } from "node-red";
-import { KafkaConnection, parseBrokerList, type ConnectionState } from "../kafka/connection";
+import { KafkaConnection, parseBrokerList } from "../kafka/connection";
+import type { ConnectionState, Logger } from "../kafka/engine";
+import { EngineUnavailableError, type EngineChoice } from "../kafka/engines/open-engine";
 import { securityOptions, type SecurityOptions } from "../kafka/security";
 import type { KafkaBrokerCredentials, KafkaBrokerDef, KafkaBrokerNode } from "./node-config";
 
@@ -15,28 +17,33 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
     } catch (error) {
       this.configError = RED._("kafka-broker.errors.security", { error: (error as Error).message });
     }
-    if (this.configError) this.error(this.configError);
     const tell = (state: ConnectionState): void => users.forEach((listener) => listener(state));
-    this.connection = new KafkaConnection(
-      { brokers, clientId: config.clientId || "node-red", security },
-      (level, text) => {
-        if (level === "warn") this.warn(text);
-        else if (level === "info") this.log(text);
-        else this.debug(text);
-      },
-      tell,
-    );
+    const log: Logger = (level, text) => {
+      if (level === "warn") this.warn(text);
+      else if (level === "info") this.log(text);
+      else this.debug(text);
+    };
+    const choice: EngineChoice = config.engine === "kafkajs" || config.engine === "librdkafka" ? config.engine : "auto";
+    try {
+      this.connection = new KafkaConnection({ brokers, clientId: config.clientId || "node-red", security }, choice, log, tell);
+      this.log(RED._("kafka-broker.log.engine", { engine: this.connection.engine.name, client: this.connection.engine.description, choice }));
+    } catch (error) {
+      if (!(error instanceof EngineUnavailableError)) throw error;
+      this.configError ??= RED._("kafka-broker.errors.engine", { error: error.message });
+    }
+    if (this.configError) this.error(this.configError);
+    // only nodes of a broker without configError register: that one has a connection
     this.register = (user, listener) => {
       users.set(user.id, listener);
-      this.connection.holdProducer();
-      if (this.connection.producerState) listener(this.connection.producerState);
+      this.connection?.holdProducer();
+      if (this.connection?.producerState) listener(this.connection.producerState);
     };
     this.deregister = (user) => {
       users.delete(user.id);
-      return this.connection.releaseProducer();
+      return this.connection?.releaseProducer() ?? Promise.resolve();
     };
     this.on("close", (_removed: boolean, done: () => void) => {
-      this.connection.close().finally(done);
+      (this.connection?.close() ?? Promise.resolve()).finally(done);
     });
   }
   RED.nodes.registerType<KafkaBrokerNode, KafkaBrokerDef, unknown, KafkaBrokerCredentials>("kafka-broker", KafkaBroker, {

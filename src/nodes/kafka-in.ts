@@ -19,7 +19,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     const topicSetting: unknown = config.topicType === "env" ? RED.util.evaluateNodeProperty(config.topic, "env", this, {}) : config.topic;
     const topic = typeof topicSetting === "string" ? topicSetting.trim() : "";
     const problem = !broker ? RED._("kafka-in.errors.no-broker") : (broker.configError ?? (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
-    if (!broker || problem) {
+    if (!broker?.connection || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);
       return;

@@ -1,7 +1,5 @@
-import { CompressionTypes, type Message } from "kafkajs";
-import type { ConnectionState, ProducerKind } from "../kafka/connection";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
-import { BatchingProducer, type Delivery, type ProduceOptions } from "../kafka/batching-producer";
+import type { Codec, ConnectionState, Delivery, EngineProducer, OutgoingRecord, ProducerSettings } from "../kafka/engine";
 import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
 import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
@@ -13,21 +11,25 @@ import { shortReason, showStatus } from "./status";
 /** msg.partition names a partition the topic does not have: writing it again would fail again. */
 class MissingPartitionError extends Error {}
 
-const ACKS: Record<AcksSetting, ProduceOptions["acks"]> = { all: -1, leader: 1, none: 0 };
+const ACKS: Record<AcksSetting, ProducerSettings["acks"]> = { all: -1, leader: 1, none: 0 };
+const CODECS: Codec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 export = function registerKafkaOut(RED: NodeAPI): void {
   function KafkaOut(this: Node, config: KafkaOutDef): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
-    const problem = broker ? broker.configError : RED._("kafka-out.errors.no-broker");
-    if (!broker || problem) {
-      showStatus(this, "error", problem ?? "");
+    /** A node that cannot write still answers every message: the reason in Catch, its record settled as failed. */
+    const unusable = (problem: string): void => {
+      showStatus(this, "error", problem);
       this.error(problem);
-      // every message still gets an answer: the reason in Catch, its record settled as failed
       this.on("input", (msg: NodeMessageInFlow, _send, done) => {
-        settleMessage(msg, "failed", { error: problem ?? "", node: this.id });
+        settleMessage(msg, "failed", { error: problem, node: this.id });
         failMessage(this, msg, new Error(problem), done);
       });
+    };
+    const problem = broker ? broker.configError : RED._("kafka-out.errors.no-broker");
+    if (!broker?.connection || problem) {
+      unusable(problem ?? "");
       return;
     }
     const configuredTopic = (config.topic ?? "").trim();
@@ -40,6 +42,12 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       return typeof value === "string" ? value.trim() : "";
     };
     const connection = broker.connection;
+    const settings: ProducerSettings = {
+      acks: ACKS[config.acks] ?? -1,
+      compression: CODECS.includes(config.compression) ? config.compression : "none",
+      idempotent: Boolean(config.idempotent),
+      deliveries: Boolean(config.metadata),
+    };
     // the status shows, most pressing first: writes being retried, what was written and what
     // failed in the last second, the last failure while idle, the connection
     let connectionState: ConnectionState | "error" | undefined;
@@ -51,21 +59,9 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       if (connectionState === "error") return showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(connectionError) }));
       if (connectionState) showStatus(this, connectionState === "connected" ? "ok" : connectionState === "connecting" ? "busy" : "off", RED._(`kafka-out.status.${connectionState}`));
     };
-    const rates = new RateStatus(RED, "kafka-out", render);
-    broker.register(this, (state) => {
-      connectionState = state;
-      render();
-    });
-    const kind: ProducerKind = config.idempotent ? "idempotent" : "plain";
-    const producer = new BatchingProducer(
-      () => connection.producer(kind),
-      {
-        // idempotence needs every in-sync replica to acknowledge
-        acks: config.idempotent ? -1 : (ACKS[config.acks] ?? -1),
-        compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
-      },
-      config.metadata ? (topic) => connection.partitionsOf(topic) : undefined,
-      {
+    let producer: EngineProducer;
+    try {
+      producer = connection.engine.producer(settings, {
         retrying: (error, nextAttemptInMs) => {
           if (!retrying) this.warn(RED._("kafka-out.errors.retrying", { error: error.message, seconds: Math.round(nextAttemptInMs / 1000) }));
           retrying = error;
@@ -75,11 +71,20 @@ export = function registerKafkaOut(RED: NodeAPI): void {
           retrying = undefined;
           render();
         },
-      },
-    );
+      });
+    } catch (error) {
+      // a setting this engine cannot honour (a codec it cannot write)
+      unusable(RED._("kafka-out.errors.settings", { error: (error as Error).message }));
+      return;
+    }
+    const rates = new RateStatus(RED, "kafka-out", render);
+    broker.register(this, (state) => {
+      connectionState = state;
+      render();
+    });
     const fields = { partition: Boolean(config.partitionFromMsg), timestamp: Boolean(config.timestampFromMsg) };
     // connect at deploy, so that status tells at once whether the broker is reachable
-    connection.producer(kind).catch((error: Error) => {
+    connection.engine.connectProducer(settings).catch((error: Error) => {
       connectionState = "error";
       connectionError = error;
       render();
@@ -104,7 +109,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         reject(msg, new Error(RED._("kafka-out.errors.source-topic", { topic })), done);
         return;
       }
-      let record: Message;
+      let record: OutgoingRecord;
       try {
         record = encodeMessage(msg as OutgoingMessage, fields);
       } catch (error) {
@@ -135,11 +140,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     });
 
     /** A partition from the msg is checked first: one the topic lacks would fail the whole batch. */
-    const write = async (topic: string, record: Message, retry: boolean): Promise<Delivery | undefined> => {
+    const write = async (topic: string, record: OutgoingRecord, retry: boolean): Promise<Delivery | undefined> => {
       if (record.partition !== undefined) {
-        const partitions = await connection.partitionsOf(topic);
-        if (record.partition >= partitions.length) {
-          throw new MissingPartitionError(RED._("kafka-out.errors.no-partition", { partition: record.partition, topic, count: partitions.length }));
+        const count = await connection.engine.partitionCount(topic);
+        if (record.partition >= count) {
+          throw new MissingPartitionError(RED._("kafka-out.errors.no-partition", { partition: record.partition, topic, count }));
         }
       }
       return producer.send(topic, record, { retry });

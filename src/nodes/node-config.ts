@@ -1,5 +1,7 @@
 import type { Node, NodeDef } from "node-red";
-import type { ConnectionState, KafkaConnection } from "../kafka/connection";
+import type { KafkaConnection } from "../kafka/connection";
+import type { Codec, ConnectionState } from "../kafka/engine";
+import type { EngineChoice } from "../kafka/engines/open-engine";
 import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
@@ -18,6 +20,8 @@ export interface KafkaBrokerDef extends NodeDef {
   tlsCertFile: string;
   tlsKeyFile: string;
   saslMechanism: SaslMechanism;
+  /** Which Kafka client the nodes use (absent in flows made before it existed: auto). */
+  engine?: EngineChoice;
 }
 
 /** Secrets, kept by Node-RED as credentials: never in an exported flow. */
@@ -33,7 +37,8 @@ export interface KafkaBrokerCredentials {
 
 /** What kafka-in and kafka-out see of their kafka-broker config node. */
 export interface KafkaBrokerNode extends Node<KafkaBrokerCredentials> {
-  connection: KafkaConnection;
+  /** Absent when its engine cannot run (then configError says why). */
+  connection?: KafkaConnection;
   /** Why the configuration cannot work (for example an unreadable certificate file); nodes using it do not start. */
   configError?: string;
   /**
@@ -75,7 +80,7 @@ export interface KafkaOutDef extends NodeDef {
   /** "str" (the default: blank means msg.topic), or msg, flow, global or env: where to read the topic per message. */
   topicType?: "str" | "msg" | "flow" | "global" | "env";
   acks: AcksSetting;
-  compression: "none" | "gzip";
+  compression: Codec;
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */
   metadata: boolean;
   /** Takes the record's partition from msg.partition (else the key's hash picks it). */

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { AssignerProtocol, Kafka, logLevel, type KafkaMessage, type Message } from "kafkajs";
+import type { EngineChoice } from "../../src/kafka/engines/open-engine";
+
+/**
+ * The Kafka engine the Kafka integration specs (test/integration/kafka/) run on:
+ * TEST_KAFKA_ENGINE, else librdkafka. `npm test` runs them on both, side by side.
+ */
+export const TEST_ENGINE: EngineChoice = process.env.TEST_KAFKA_ENGINE === "kafkajs" ? "kafkajs" : "librdkafka";
 
 /**
  * The broker for integration tests: the embedded one `npm test` starts, or any

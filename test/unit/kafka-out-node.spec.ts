@@ -1,15 +1,16 @@
 import * as assert from "node:assert/strict";
-import type { Message } from "kafkajs";
 import * as sinon from "sinon";
-import { BatchingProducer, type Delivery, type SendOptions } from "../../src/kafka/batching-producer";
 import { KafkaConnection } from "../../src/kafka/connection";
+import type { Delivery, OutgoingRecord, SendOptions } from "../../src/kafka/engine";
+import { KafkajsEngine } from "../../src/kafka/engines/kafkajs";
+import { BatchingProducer } from "../../src/kafka/engines/kafkajs/batching-producer";
 import { ProduceRefusedError, ProducerStoppedError } from "../../src/kafka/produce-errors";
 import { registerSettler, type SettlementHandle } from "../../src/kafka/settlement";
 import { catchNode, helper, kafkaBroker, kafkaOut, statusOf } from "../support/node-red-helper";
 
 const flow = (topic: string) => [
   { id: "f1", type: "tab" },
-  { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test" },
+  { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test", engine: "kafkajs" },
   { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic, acks: "all", wires: [] },
   { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
   { id: "errors", type: "helper", z: "f1" },
@@ -17,9 +18,9 @@ const flow = (topic: string) => [
 
 /** kafka-out against a stubbed producer: what it writes and when it settles. */
 describe("kafka-out node (producer stubbed)", () => {
-  let send: sinon.SinonStub<[string, Message, SendOptions?], Promise<Delivery | undefined>>;
+  let send: sinon.SinonStub<[string, OutgoingRecord, SendOptions?], Promise<Delivery | undefined>>;
   beforeEach(() => {
-    sinon.stub(KafkaConnection.prototype, "producer").returns(new Promise(() => undefined));
+    sinon.stub(KafkajsEngine.prototype, "connectProducer").returns(new Promise(() => undefined));
     sinon.stub(KafkaConnection.prototype, "releaseProducer").resolves();
     send = sinon.stub(BatchingProducer.prototype, "send").resolves();
   });
@@ -53,7 +54,7 @@ describe("kafka-out node (producer stubbed)", () => {
     process.env.KAFKA_OUT_TEST_TOPIC = "from-env";
     const typed = (topic: string, topicType: string) => [
       { id: "f1", type: "tab" },
-      { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test" },
+      { id: "broker", type: "kafka-broker", brokers: "127.0.0.1:1", clientId: "test", engine: "kafkajs" },
       { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic, topicType, acks: "all", wires: [] },
     ];
     try {

@@ -1,14 +1,15 @@
 import * as assert from "node:assert/strict";
+import { TEST_ENGINE } from "../../support/kafka";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
-import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../scripts/lib/embedded-kafka";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../support/node-red-helper";
-import { PETAL_RULES, PYTHON, waitFor } from "../support/python";
+import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../../scripts/lib/embedded-kafka";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../../support/node-red-helper";
+import { PETAL_RULES, PYTHON, waitFor } from "../../support/python";
 
 /** A broker of this test's own, stopped and started again on the same ports and data. */
-describe("a broker restart mid-stream (real broker)", function () {
+describe(`a broker restart mid-stream (real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(300_000);
   let kafka: EmbeddedKafka | undefined;
   afterEach(async () => {
@@ -36,7 +37,7 @@ describe("a broker restart mid-stream (real broker)", function () {
       [kafkaBroker, kafkaIn, kafkaOut, pythonModel, catchNode],
       [
         { id: "f1", type: "tab" },
-        { id: "broker", type: "kafka-broker", brokers: kafka.brokers, clientId: "restart-test" },
+        { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: kafka.brokers, clientId: "restart-test" },
         { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: "restart-in", groupId: "restart-group", fromBeginning: true, payloadFormat: "json", wires: [["model"]] },
         { id: "model", type: "python-model", z: "f1", python: PYTHON, kind: "python", handlerPath: PETAL_RULES, wires: [["out"]] },
         { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: "restart-out", acks: "all", wires: [] },

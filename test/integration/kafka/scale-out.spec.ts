@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../scripts/lib/embedded-kafka";
-import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
-import { committedOffsets, consume, createTopic, endOffsets, groupMembers, produce, testBrokers, uniqueName, type GroupMember } from "../support/kafka";
-import { HOLDOUT, PETAL_RULES, PYTHON, waitFor } from "../support/python";
+import { freePort } from "../../../scripts/lib/embedded-kafka";
+import { startNodeRed, type NodeRedProcess } from "../../../scripts/lib/node-red-process";
+import { committedOffsets, consume, createTopic, endOffsets, type GroupMember, groupMembers, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { HOLDOUT, PETAL_RULES, PYTHON, waitFor } from "../../support/python";
 
 const RECORDS = 2000;
 const PARTITIONS = 4;
@@ -20,7 +20,7 @@ const INSTANCES = ["scale-out-a", "scale-out-b"];
 function scaleOutFlow(input: string, output: string, groupId: string): object[] {
   return [
     { id: "so-flow", type: "tab", label: "scale-out" },
-    { id: "so-broker", type: "kafka-broker", brokers: testBrokers(), clientId: "${SCALE_OUT_INSTANCE}" },
+    { id: "so-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "${SCALE_OUT_INSTANCE}" },
     { id: "so-reader", type: "kafka-in", z: "so-flow", broker: "so-broker", topic: input, groupId, fromBeginning: true, payloadFormat: "json", deliveryMode: "at-least-once", maxUnsettled: 200, wires: [["so-stamp"]] },
     {
       id: "so-stamp",
@@ -41,7 +41,7 @@ function scaleOutFlow(input: string, output: string, groupId: string): object[] 
 }
 
 /** Horizontal scaling: the same flow in two Node-RED processes, one consumer group. */
-describe("two Node-RED processes sharing a consumer group (real runtimes, real broker)", function () {
+describe(`two Node-RED processes sharing a consumer group (real runtimes, real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(300_000);
   const runtimes: NodeRedProcess[] = [];
   after(async () => {

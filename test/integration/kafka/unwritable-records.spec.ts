@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusFill, statusOf } from "../support/node-red-helper";
-import { committedOffsets, consume, createTopic, findRecord, produce, testBrokers, uniqueName } from "../support/kafka";
-import { PETAL_RULES, PYTHON, waitFor } from "../support/python";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusFill, statusOf } from "../../support/node-red-helper";
+import { committedOffsets, consume, createTopic, findRecord, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { PETAL_RULES, PYTHON, waitFor } from "../../support/python";
 
 interface Caught {
   payload: unknown;
@@ -19,7 +19,7 @@ const SMALL_TOPIC = { "max.message.bytes": "1024" };
 function scoringFlow(input: string, output: string, group: string, inSettings: Record<string, unknown>) {
   return [
     { id: "f1", type: "tab" },
-    { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "unwritable-test" },
+    { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "unwritable-test" },
     { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: group, fromBeginning: true, payloadFormat: "json", wires: [["model"]], ...inSettings },
     { id: "model", type: "python-model", z: "f1", python: PYTHON, kind: "python", handlerPath: PETAL_RULES, wires: [["out"]] },
     { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", wires: [] },
@@ -35,7 +35,7 @@ function collectCaught(): Caught[] {
 }
 
 /** Records the broker refuses for good, as dead letters and as results (real broker, real Python). */
-describe("records that can be written nowhere (real broker)", function () {
+describe(`records that can be written nowhere (real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(180_000);
   afterEach(async () => {
     await helper.unload();
@@ -104,7 +104,7 @@ describe("records that can be written nowhere (real broker)", function () {
       [kafkaBroker, kafkaIn, kafkaOut, catchNode],
       [
         { id: "f1", type: "tab" },
-        { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "unwritable-test" },
+        { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "unwritable-test" },
         { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: group, fromBeginning: true, payloadFormat: "text", wires: [["out"]] },
         { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", wires: [] },
         { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
@@ -138,7 +138,7 @@ describe("records that can be written nowhere (real broker)", function () {
       [kafkaBroker, kafkaIn, kafkaOut, catchNode],
       [
         { id: "f1", type: "tab" },
-        { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "unwritable-test" },
+        { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "unwritable-test" },
         { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: group, fromBeginning: true, payloadFormat: "text", deadLetterTopic: deadLetters, wires: [["out"]] },
         { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", wires: [] },
       ],

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
-import { committedOffset, consume, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
-import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, waitFor } from "../support/python";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, statusOf, statusesOf } from "../../support/node-red-helper";
+import { committedOffset, consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { HOLDOUT, IRIS_MODEL, PETAL_RULES, PYTHON, waitFor } from "../../support/python";
 
 interface Caught {
   payload: unknown;
@@ -13,7 +13,7 @@ interface Caught {
 function pipeline(input: string, output: string, groupId: string, model: Record<string, unknown>) {
   return [
     { id: "f1", type: "tab" },
-    { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "pipeline-test" },
+    { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "pipeline-test" },
     { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId, fromBeginning: true, payloadFormat: "json", deliveryMode: "at-least-once", maxUnsettled: 100, wires: [["model"]] },
     { id: "model", type: "python-model", z: "f1", python: PYTHON, batchSize: 64, maxWaitMs: 5, timeoutMs: 30000, wires: [["out"]], ...model },
     { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", wires: [] },
@@ -23,7 +23,7 @@ function pipeline(input: string, output: string, groupId: string, model: Record<
 }
 
 /** kafka-in -> python-model -> kafka-out on a real broker with a real Python model. */
-describe("Kafka to Python to Kafka (real broker, real Python)", function () {
+describe(`Kafka to Python to Kafka (real broker, real Python) [${TEST_ENGINE} engine]`, function () {
   this.timeout(180_000);
   afterEach(async () => {
     await helper.unload();

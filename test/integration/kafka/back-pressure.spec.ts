@@ -2,12 +2,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../scripts/lib/embedded-kafka";
-import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../support/node-red-helper";
-import { HEAP_PROBE_ENV, installHeapProbe, readHeapProbe, type HeapReading } from "../support/heap-probe";
-import { createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
-import { PYTHON, waitFor, writeHandler } from "../support/python";
+import { freePort } from "../../../scripts/lib/embedded-kafka";
+import { startNodeRed, type NodeRedProcess } from "../../../scripts/lib/node-red-process";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../../support/node-red-helper";
+import { HEAP_PROBE_ENV, installHeapProbe, readHeapProbe, type HeapReading } from "../../support/heap-probe";
+import { createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { PYTHON, waitFor, writeHandler } from "../../support/python";
 
 /** A model that sleeps `msPerRow` a row: far slower than kafka-in reads. */
 function slowModel(msPerRow: number): string {
@@ -40,7 +40,7 @@ async function runSlowPipeline(partitions: number, records: number, maxUnsettled
     [kafkaBroker, kafkaIn, pythonModel, kafkaOut, catchNode],
     [
       { id: "bp-flow", type: "tab" },
-      { id: "bp-broker", type: "kafka-broker", brokers: testBrokers(), clientId: "back-pressure-test" },
+      { id: "bp-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "back-pressure-test" },
       { id: "bp-reader", type: "kafka-in", z: "bp-flow", broker: "bp-broker", topic: input, groupId: uniqueName("slow-group"), fromBeginning: true, payloadFormat: "json", maxUnsettled, wires: [["bp-emitted", "bp-model"]] },
       { id: "bp-emitted", type: "helper", z: "bp-flow" },
       { id: "bp-model", type: "python-model", z: "bp-flow", kind: "python", handlerPath: writeHandler("slow_model", slowModel(2)), python: PYTHON, batchSize: 10, maxWaitMs: 5, timeoutMs: 30000, wires: [["bp-writer"]] },
@@ -73,7 +73,7 @@ async function runSlowPipeline(partitions: number, records: number, maxUnsettled
 }
 
 /** kafka-in's max unsettled bound with a slow model between it and kafka-out. */
-describe("back-pressure from a slow model (real broker, real Python)", function () {
+describe(`back-pressure from a slow model (real broker, real Python) [${TEST_ENGINE} engine]`, function () {
   this.timeout(120_000);
   const MAX_UNSETTLED = 50;
   const RECORDS = 1000;
@@ -108,7 +108,7 @@ async function produceKilobyteRecords(topic: string, first: number, count: numbe
   }
 }
 
-describe("memory with a slow model and a large backlog (real Node-RED process, real broker)", function () {
+describe(`memory with a slow model and a large backlog (real Node-RED process, real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(180_000);
   const WARM_UP = 500;
   const BACKLOG = 20_000;
@@ -139,7 +139,7 @@ describe("memory with a slow model and a large backlog (real Node-RED process, r
       env: HEAP_PROBE_ENV,
       flows: [
         { id: "mem-flow", type: "tab", label: "backlog" },
-        { id: "mem-broker", type: "kafka-broker", brokers: testBrokers(), clientId: "backlog-test" },
+        { id: "mem-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "backlog-test" },
         { id: "mem-reader", type: "kafka-in", z: "mem-flow", broker: "mem-broker", topic: input, groupId: uniqueName("backlog-group"), fromBeginning: true, payloadFormat: "json", maxUnsettled: MAX_UNSETTLED, wires: [["mem-model"]] },
         // scores payload.features into msg.score, so the 1 KB payload travels on to kafka-out
         { id: "mem-model", type: "python-model", z: "mem-flow", kind: "python", handlerPath: writeHandler("slow_model", slowModel(1)), python: PYTHON, batchSize: 100, maxWaitMs: 5, timeoutMs: 30000, featuresProperty: "payload.features", outputProperty: "score", wires: [["mem-writer"]] },

@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../support/node-red-helper";
-import { createTopic, testBrokers, uniqueName } from "../support/kafka";
-import { kcat, kcatRecordAt } from "../support/kcat";
-import { waitFor } from "../support/python";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../../support/node-red-helper";
+import { createTopic, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { kcat, kcatRecordAt } from "../../support/kcat";
+import { waitFor } from "../../support/python";
 
 interface ReadMsg {
   key: Buffer | null;
@@ -22,11 +22,11 @@ interface DeliveredMsg {
 const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
 
 function broker() {
-  return { id: "kcat-broker", type: "kafka-broker", brokers: testBrokers(), clientId: "kcat-interop-test" };
+  return { id: "kcat-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "kcat-interop-test" };
 }
 
 /** kafka-in and kafka-out against kcat, a librdkafka client: the bytes on the wire are Kafka's, not just kafkajs's. */
-describe("kafka-in and kafka-out with kcat as the other end (real broker)", function () {
+describe(`kafka-in and kafka-out with kcat as the other end (real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(120_000);
   afterEach(async () => {
     await helper.unload();

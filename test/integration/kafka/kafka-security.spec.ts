@@ -3,12 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { KafkaMessage } from "kafkajs";
-import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../scripts/lib/embedded-kafka";
-import { deployFlows, startNodeRed } from "../../scripts/lib/node-red-process";
-import { makeCertificates, type TestCertificates } from "../support/certificates";
-import { consume, createTopic, produce, uniqueName } from "../support/kafka";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, statusOf } from "../support/node-red-helper";
-import { waitFor } from "../support/python";
+import { freePort, startEmbeddedKafka, type EmbeddedKafka } from "../../../scripts/lib/embedded-kafka";
+import { deployFlows, startNodeRed } from "../../../scripts/lib/node-red-process";
+import { makeCertificates, type TestCertificates } from "../../support/certificates";
+import { consume, createTopic, produce, TEST_ENGINE, uniqueName } from "../../support/kafka";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, statusOf } from "../../support/node-red-helper";
+import { waitFor } from "../../support/python";
 
 const USER = { name: "flow-user", password: "pa55-for-scram-and-plain" };
 
@@ -17,7 +17,7 @@ const USER = { name: "flow-user", password: "pa55-for-scram-and-plain" };
  * that requires a client certificate and a SASL listener over TLS, its certificates
  * made by openssl for this run.
  */
-describe("kafka-broker security: TLS and SASL on a real broker", function () {
+describe(`kafka-broker security: TLS and SASL on a real broker [${TEST_ENGINE} engine]`, function () {
   this.timeout(180_000);
   let certificates: TestCertificates;
   let kafka: EmbeddedKafka;
@@ -69,7 +69,7 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
       [kafkaBroker, kafkaIn, kafkaOut],
       [
         { id: "secure-tab", type: "tab" },
-        { id: "secure-broker", type: "kafka-broker", clientId: "security-test", ...broker },
+        { id: "secure-broker", type: "kafka-broker", engine: TEST_ENGINE, clientId: "security-test", ...broker },
         { id: "reader", type: "kafka-in", z: "secure-tab", broker: "secure-broker", topic: input, groupId: uniqueName("secure"), fromBeginning: true, wires: [["writer"]] },
         { id: "writer", type: "kafka-out", z: "secure-tab", broker: "secure-broker", topic: output, acks: "all", wires: [] },
       ],
@@ -106,7 +106,7 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
   it("verifies the broker's certificate by default, and connects when verification is turned off", async () => {
     const reader = (brokerExtra: object) => [
       { id: "secure-tab", type: "tab" },
-      { id: "secure-broker", type: "kafka-broker", clientId: "security-test", brokers: listeners.saslTls, tls: true, saslMechanism: "scram-sha-256", ...brokerExtra },
+      { id: "secure-broker", type: "kafka-broker", engine: TEST_ENGINE, clientId: "security-test", brokers: listeners.saslTls, tls: true, saslMechanism: "scram-sha-256", ...brokerExtra },
       { id: "reader", type: "kafka-in", z: "secure-tab", broker: "secure-broker", topic: uniqueName("verify"), groupId: uniqueName("verify"), wires: [] },
     ];
     const credentials = { "secure-broker": { username: USER.name, password: USER.password } };
@@ -124,7 +124,7 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
       [kafkaBroker, kafkaIn],
       [
         { id: "secure-tab", type: "tab" },
-        { id: "secure-broker", type: "kafka-broker", clientId: "security-test", brokers: listeners.saslTls, tls: true, tlsCaFile: certificates.caCert, saslMechanism: "scram-sha-512" },
+        { id: "secure-broker", type: "kafka-broker", engine: TEST_ENGINE, clientId: "security-test", brokers: listeners.saslTls, tls: true, tlsCaFile: certificates.caCert, saslMechanism: "scram-sha-512" },
         { id: "reader", type: "kafka-in", z: "secure-tab", broker: "secure-broker", topic: uniqueName("denied"), groupId: uniqueName("denied"), wires: [] },
       ],
       { "secure-broker": { username: USER.name, password: "not-the-password" } },
@@ -137,7 +137,7 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
       [kafkaBroker, kafkaIn, kafkaOut, catchNode],
       [
         { id: "secure-tab", type: "tab" },
-        { id: "secure-broker", type: "kafka-broker", clientId: "security-test", brokers: listeners.tls, tls: true, tlsCertFile: certificates.clientCert },
+        { id: "secure-broker", type: "kafka-broker", engine: TEST_ENGINE, clientId: "security-test", brokers: listeners.tls, tls: true, tlsCertFile: certificates.clientCert },
         { id: "reader", type: "kafka-in", z: "secure-tab", broker: "secure-broker", topic: uniqueName("half"), groupId: uniqueName("half"), wires: [] },
         { id: "writer", type: "kafka-out", z: "secure-tab", broker: "secure-broker", topic: uniqueName("half"), wires: [] },
         { id: "errors", type: "catch", z: "secure-tab", scope: null, wires: [["caught"]] },
@@ -162,7 +162,7 @@ describe("kafka-broker security: TLS and SASL on a real broker", function () {
         { id: "secret-tab", type: "tab", label: "secrets" },
         {
           id: "secret-broker",
-          type: "kafka-broker",
+          type: "kafka-broker", engine: TEST_ENGINE,
           brokers: listeners.saslTls,
           clientId: "secret-test",
           tls: true,

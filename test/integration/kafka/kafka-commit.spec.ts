@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaCommit, kafkaIn, statusOf } from "../support/node-red-helper";
-import { committedOffset, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
-import { waitFor } from "../support/python";
+import { catchNode, helper, kafkaBroker, kafkaCommit, kafkaIn, statusOf } from "../../support/node-red-helper";
+import { committedOffset, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { waitFor } from "../../support/python";
 
 const RECORDS = 40;
 const MAX_UNSETTLED = 10;
 
 /** Flows that end without kafka-out, on the real broker. */
-describe("kafka-commit: settling records in flows that end without kafka-out (real broker)", function () {
+describe(`kafka-commit: settling records in flows that end without kafka-out (real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(120_000);
   let topic: string;
 
@@ -27,7 +27,7 @@ describe("kafka-commit: settling records in flows that end without kafka-out (re
   function flow(groupId: string, withCommit: boolean): object[] {
     return [
       { id: "commit-tab", type: "tab" },
-      { id: "commit-broker", type: "kafka-broker", brokers: testBrokers(), clientId: "kafka-commit-test" },
+      { id: "commit-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "kafka-commit-test" },
       {
         id: "reader",
         type: "kafka-in",

@@ -1,32 +1,13 @@
 import { Partitioners, type CompressionTypes, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from "kafkajs";
-import { ProduceRefusedError, ProducerStoppedError, permanentRefusal, refusalReason } from "./produce-errors";
+import type { Delivery, EngineProducer, OutgoingRecord, ProducerEvents, SendOptions } from "../../engine";
+import { ProduceRefusedError, ProducerStoppedError, refusalReason } from "../../produce-errors";
+import { RetryBackoff } from "../../retry-backoff";
+import { permanentRefusal } from "./refusals";
 
 export interface ProduceOptions {
   /** -1 = all in-sync replicas, 1 = leader only, 0 = no acknowledgement. */
   acks: -1 | 0 | 1;
   compression?: CompressionTypes;
-}
-
-/** Where the broker put a message. */
-export interface Delivery {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-export interface SendOptions {
-  /**
-   * Keep sending, with growing pauses, after failures that may pass (a broker out of
-   * reach), until written or stop(). For records from kafka-in: what holds them is
-   * bounded by its max unsettled. Without it, such a failure rejects at once.
-   */
-  retry?: boolean;
-}
-
-/** What the node shows while failures are being retried. */
-export interface ProducerEvents {
-  retrying?: (error: Error, nextAttemptInMs: number) => void;
-  recovered?: () => void;
 }
 
 interface Pending {
@@ -42,8 +23,6 @@ interface Pending {
  * that grows with the square of their number (1,000 took 3.5 ms, 50,000 took 3.5 s).
  */
 const MAX_REQUEST_MESSAGES = 1000;
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 30_000;
 
 /** The partitions of a topic, for choosing each message's partition before it is sent. */
 export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
@@ -60,13 +39,11 @@ export type PartitionLookup = (topic: string) => Promise<PartitionMetadata[]>;
  * with a ProduceRefusedError; the others are written. (Partitions of the request that
  * the broker had accepted are written again: duplicates, as at-least-once allows.)
  */
-export class BatchingProducer {
+export class BatchingProducer implements EngineProducer {
   private queue: Pending[] = [];
   private sending = false;
   private stopped = false;
-  private failuresInARow = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private endRetryWait: (() => void) | undefined;
+  private readonly backoff: RetryBackoff;
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
@@ -74,11 +51,13 @@ export class BatchingProducer {
     private readonly producer: () => Promise<Producer>,
     private readonly options: ProduceOptions,
     private readonly partitionsOf?: PartitionLookup,
-    private readonly events: ProducerEvents = {},
-  ) {}
+    events: ProducerEvents = {},
+  ) {
+    this.backoff = new RetryBackoff(events);
+  }
 
   /** Resolves, once acknowledged, with the message's place when there is a partition lookup. */
-  send(topic: string, message: Message, options: SendOptions = {}): Promise<Delivery | undefined> {
+  send(topic: string, message: OutgoingRecord, options: SendOptions = {}): Promise<Delivery | undefined> {
     if (this.stopped) return Promise.reject(new ProducerStoppedError());
     return new Promise((resolve, reject) => {
       this.queue.push({ topic, message, retry: Boolean(options.retry), resolve, reject });
@@ -93,22 +72,18 @@ export class BatchingProducer {
   /** Rejects what is still waiting or being retried with a ProducerStoppedError; later sends reject at once. */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
-    this.endRetryWait?.();
+    this.backoff.cancel();
     rejectAll(this.queue.splice(0), new ProducerStoppedError());
   }
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
       const { retry, error } = await this.write(this.queue.splice(0, MAX_REQUEST_MESSAGES));
-      if (!error) {
-        if (this.failuresInARow > 0) this.events.recovered?.();
-        this.failuresInARow = 0;
-      }
+      if (!error) this.backoff.succeeded();
       if (!error || retry.length === 0) continue;
       // kept in front, so that what follows them is written after them, in order
       this.queue.unshift(...retry);
-      await this.waitBeforeRetry(error as Error);
+      await this.backoff.wait(error);
     }
     rejectAll(this.queue.splice(0), new ProducerStoppedError());
     this.sending = false;
@@ -142,17 +117,6 @@ export class BatchingProducer {
       if (first.error) return { retry: [...first.retry, ...batch.slice(half)], error: first.error };
       return this.write(batch.slice(half));
     }
-  }
-
-  private async waitBeforeRetry(error: Error): Promise<void> {
-    if (this.stopped) return;
-    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.failuresInARow++);
-    this.events.retrying?.(error, delay);
-    await new Promise<void>((resolve) => {
-      this.endRetryWait = resolve;
-      this.retryTimer = setTimeout(resolve, delay);
-    });
-    this.endRetryWait = undefined;
   }
 
   private async choosePartitions(batch: Pending[], partitionsOf: PartitionLookup): Promise<void> {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { permanentRefusal } from "../../src/kafka/produce-errors";
+import { permanentRefusal } from "../../src/kafka/engines/kafkajs/refusals";
 
 /** Errors shaped as kafkajs 2.2.4 reports them (read from its errors.js and retry/index.js). */
 function protocolError(type: string, retriable: boolean): Error {

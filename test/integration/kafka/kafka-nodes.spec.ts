@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../support/node-red-helper";
-import { consume, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
-import { waitFor } from "../support/python";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../../support/node-red-helper";
+import { consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { waitFor } from "../../support/python";
 
 interface Delivered {
   key: Buffer | string | null;
@@ -11,11 +11,11 @@ interface Delivered {
 }
 
 function broker() {
-  return { id: "broker", type: "kafka-broker", brokers: testBrokers(), clientId: "kafka-nodes-test" };
+  return { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "kafka-nodes-test" };
 }
 
 /** kafka-in and kafka-out on the real broker. */
-describe("kafka-in and kafka-out (real broker)", function () {
+describe(`kafka-in and kafka-out (real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(120_000);
   afterEach(async () => {
     await helper.unload();

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import type { Producer, ProducerBatch, RecordMetadata } from "kafkajs";
 import * as sinon from "sinon";
-import { BatchingProducer, type ProducerEvents } from "../../src/kafka/batching-producer";
+import type { ProducerEvents } from "../../src/kafka/engine";
+import { BatchingProducer } from "../../src/kafka/engines/kafkajs/batching-producer";
 import { ProduceRefusedError, ProducerStoppedError } from "../../src/kafka/produce-errors";
 
 type SendBatch = sinon.SinonStub<[ProducerBatch], Promise<RecordMetadata[]>>;

@@ -1,14 +1,17 @@
 import * as assert from "node:assert/strict";
-import { KafkaConnection, type LogLevel } from "../../src/kafka/connection";
+import { logLevel } from "kafkajs";
+import type { LogLevel } from "../../src/kafka/engine";
+import { kafkajsLogCreator } from "../../src/kafka/engines/kafkajs/log";
 
-/** What the shared client makes of kafkajs's log lines (shaped as kafkajs 2.2.4's Connection logs them). */
-describe("KafkaConnection's log", () => {
-  function connection(): { lines: [LogLevel, string][]; problems: string[]; kafkaLogger: ReturnType<KafkaConnection["kafka"]["logger"]> } {
+/** What the kafkajs engine makes of kafkajs's log lines (shaped as kafkajs 2.2.4's Connection logs them). */
+describe("the kafkajs engine's log", () => {
+  function connection(): { lines: [LogLevel, string][]; problems: string[]; kafkaLogger: { error(message: string, extra: { error?: string }): void } } {
     const lines: [LogLevel, string][] = [];
     const problems: string[] = [];
-    const shared = new KafkaConnection({ brokers: ["127.0.0.1:1"], clientId: "log-test" }, (level, text) => lines.push([level, text]));
-    shared.onRetriedError((problem) => problems.push(problem));
-    return { lines, problems, kafkaLogger: shared.kafka.logger().namespace("Connection") };
+    const write = kafkajsLogCreator((level, text) => lines.push([level, text]), (problem) => problems.push(problem))();
+    const error = (message: string, extra: { error?: string }): void =>
+      write({ namespace: "Connection", level: logLevel.ERROR, label: "ERROR", log: { message: `[Connection] ${message}`, timestamp: new Date().toISOString(), ...extra } });
+    return { lines, problems, kafkaLogger: { error } };
   }
 
   it("keeps a coordinator that is still loading (a broker's normal start) out of warnings and of the nodes' status", () => {

@@ -2,17 +2,17 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../scripts/lib/embedded-kafka";
-import { readExample } from "../../scripts/lib/example-flows";
-import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
-import { consume, createTopic, produce, testBrokers, uniqueName } from "../support/kafka";
-import { childrenOf, writeHandler } from "../support/python";
+import { freePort } from "../../../scripts/lib/embedded-kafka";
+import { readExample } from "../../../scripts/lib/example-flows";
+import { startNodeRed, type NodeRedProcess } from "../../../scripts/lib/node-red-process";
+import { consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { childrenOf, writeHandler } from "../../support/python";
 
 const RECORDS = 3000;
 const MAX_UNSETTLED = 100;
 
 /** At-least-once across a crash: Node-RED killed with SIGKILL mid-stream, then started again. */
-describe("Node-RED killed with SIGKILL mid-stream (real runtime, real broker)", function () {
+describe(`Node-RED killed with SIGKILL mid-stream (real runtime, real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(300_000);
   let nodeRed: NodeRedProcess | undefined;
   after(async () => {
@@ -30,6 +30,7 @@ describe("Node-RED killed with SIGKILL mid-stream (real runtime, real broker)", 
       if (node.type === "kafka-in") return { ...node, topic: input, groupId: uniqueName("crash-group"), fromBeginning: true, maxUnsettled: MAX_UNSETTLED };
       if (node.type === "python-model") return { ...node, handlerPath: slowRules, batchSize: 10 };
       if (node.type === "kafka-out") return { ...node, topic: output };
+      if (node.type === "kafka-broker") return { ...node, engine: TEST_ENGINE };
       return node;
     });
     await produce(input, Array.from({ length: RECORDS }, (_, index) => ({ key: String(index), value: "[6.0, 2.2, 5.0, 1.5]" })));

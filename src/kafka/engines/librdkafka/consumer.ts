@@ -1,0 +1,224 @@
+import type { ConsumedRecord, ConsumerHandlers, ConsumerSettings, EngineConsumer, Headers, RecordBatch } from "../../engine";
+import type { CommitPoint } from "../../offset-tracker";
+import type { NativeConfig } from "./config";
+import type { LibrdkafkaClient, NativeConsumer, NativeError, NativeMessage } from "./native";
+
+/** Records asked for per consume call: large batches are where librdkafka's speed is. */
+const CONSUME_BATCH = 2000;
+/** How long one consume call waits for a first record: short, so that a stop is not kept waiting. */
+const CONSUME_WAIT_MS = 200;
+/**
+ * How long the group waits for the next consume call before it takes the partitions
+ * away. The loop does not consume while it waits for room (back-pressure): that wait
+ * may be long when the flow's output is held up (a broker restarting), so more than
+ * librdkafka's 5 minutes.
+ */
+const MAX_POLL_INTERVAL_MS = 600_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+/** After a failure the client retries, how often it is asked whether the brokers answer again. */
+const RECOVERY_CHECK_MS = 2000;
+
+function partitionKey(topic: string, partition: number): string {
+  return `${partition}/${topic}`;
+}
+
+/**
+ * librdkafka matches a subscription as a regular expression only when it starts with
+ * "^"; kafkajs matches anywhere in the name: so does this engine.
+ */
+function subscription(topic: string | RegExp): string | RegExp {
+  if (typeof topic === "string" || topic.source.startsWith("^")) return topic;
+  return new RegExp(`^.*(?:${topic.source})`, topic.flags);
+}
+
+/** Headers as the native client gives them (an object per header, in order), as the nodes take them. */
+function headersOf(message: NativeMessage): Headers | undefined {
+  if (!message.headers) return undefined;
+  const headers: Headers = {};
+  for (const header of message.headers) {
+    for (const [name, raw] of Object.entries(header)) {
+      const value = typeof raw === "string" ? Buffer.from(raw) : raw;
+      const before = headers[name];
+      headers[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+    }
+  }
+  return headers;
+}
+
+function recordOf(message: NativeMessage): ConsumedRecord {
+  const key = message.key;
+  return {
+    key: key == null ? null : typeof key === "string" ? Buffer.from(key) : key,
+    value: message.value,
+    headers: headersOf(message),
+    offset: String(message.offset),
+    timestamp: String(message.timestamp ?? 0),
+  };
+}
+
+/** The records of one consume call, one batch per partition, each in offset order. */
+function byPartition(messages: NativeMessage[]): RecordBatch[] {
+  const batches = new Map<string, RecordBatch>();
+  for (const message of messages) {
+    const key = partitionKey(message.topic, message.partition);
+    let batch = batches.get(key);
+    if (!batch) {
+      batch = { topic: message.topic, partition: message.partition, records: [] };
+      batches.set(key, batch);
+    }
+    batch.records.push(recordOf(message));
+  }
+  return [...batches.values()];
+}
+
+/**
+ * A librdkafka consumer (the native API): a loop of large consume calls, each batch
+ * handed over per partition; offsets committed only through commit(), in order, unless
+ * auto-commit. Partitions come with the group's eager rebalance: all are revoked, then
+ * the new set assigned.
+ */
+export class LibrdkafkaConsumer implements EngineConsumer {
+  private readonly consumer: NativeConsumer;
+  private readonly owned = new Set<string>();
+  /** Bumped at each rebalance: a batch fetched before it may no longer be this consumer's. */
+  private generation = 0;
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+  private recoveryCheck: NodeJS.Timeout | undefined;
+
+  constructor(
+    client: LibrdkafkaClient,
+    base: NativeConfig,
+    private readonly settings: ConsumerSettings,
+    private readonly handlers: ConsumerHandlers,
+    private readonly problem: (error: string) => void,
+  ) {
+    const ASSIGN_PARTITIONS = client.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
+    const REVOKE_PARTITIONS = client.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
+    this.consumer = new client.KafkaConsumer(
+      {
+        ...base,
+        "group.id": settings.groupId,
+        "enable.auto.commit": settings.autoCommit,
+        "enable.auto.offset.store": settings.autoCommit,
+        "max.poll.interval.ms": MAX_POLL_INTERVAL_MS,
+        "allow.auto.create.topics": true,
+        // a topic config object given to the consumer would replace these: they go in the global one
+        "auto.offset.reset": settings.fromBeginning ? "earliest" : "latest",
+        rebalance_cb: (error: NativeError, partitions: { topic: string; partition: number }[]) => {
+          this.generation++;
+          try {
+            if (error.code === ASSIGN_PARTITIONS) {
+              this.consumer.assign(partitions);
+              this.owned.clear();
+              for (const { topic, partition } of partitions) this.owned.add(partitionKey(topic, partition));
+              this.handlers.assigned((topic, partition) => this.owned.has(partitionKey(topic, partition)));
+            } else if (error.code === REVOKE_PARTITIONS) {
+              this.owned.clear();
+              this.consumer.unassign();
+            } else {
+              this.handlers.failed(error, true);
+            }
+          } catch (failure) {
+            // assign and unassign throw once the client is disconnecting
+            if (this.running) this.handlers.failed(failure as Error, true);
+          }
+        },
+      },
+      // no topic configuration object: one, even empty, would replace auto.offset.reset above
+    );
+    this.consumer.on("event.error", (error) => {
+      this.problem(error.message);
+      if (!this.running) return;
+      this.handlers.failed(error, !error.isFatal);
+      if (!error.isFatal) this.checkRecovery();
+    });
+    this.consumer.on("disconnected", () => this.handlers.disconnected());
+  }
+
+  async start(): Promise<void> {
+    this.handlers.connecting();
+    await new Promise<void>((resolve, reject) => this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve())));
+    this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
+    // a consume call returns as soon as its first records are in, not once it has many
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.subscribe(this.settings.topics.map(subscription));
+    this.running = true;
+    this.loop = this.read();
+  }
+
+  /**
+   * librdkafka reconnects by itself and says nothing when it has: once the brokers answer
+   * a metadata request again, the consumer is reading again.
+   */
+  private checkRecovery(): void {
+    if (this.recoveryCheck) return;
+    this.recoveryCheck = setInterval(() => {
+      this.consumer.getMetadata({ timeout: RECOVERY_CHECK_MS / 2 }, (error) => {
+        if (error || !this.recoveryCheck) return;
+        clearInterval(this.recoveryCheck);
+        this.recoveryCheck = undefined;
+        if (this.running) this.handlers.recovered();
+      });
+    }, RECOVERY_CHECK_MS);
+  }
+
+  private async read(): Promise<void> {
+    while (this.running) {
+      let messages: NativeMessage[];
+      try {
+        messages = await new Promise((resolve, reject) => this.consumer.consume(CONSUME_BATCH, (error, fetched) => (error ? reject(error) : resolve(fetched))));
+      } catch (error) {
+        if (!this.running) return;
+        this.handlers.failed(error as Error, true);
+        await new Promise((resolve) => setTimeout(resolve, CONSUME_WAIT_MS));
+        continue;
+      }
+      for (const batch of byPartition(messages)) {
+        if (!this.running) return;
+        await this.hand(batch);
+      }
+    }
+  }
+
+  /** Hands a batch to the loop; if the loop leaves it early while the partition is still ours, reading goes back to where it stopped. */
+  private async hand(batch: RecordBatch): Promise<void> {
+    const { topic, partition, records } = batch;
+    const key = partitionKey(topic, partition);
+    const generation = this.generation;
+    const stillValid = (): boolean => this.running && this.generation === generation && this.owned.has(key);
+    if (!stillValid()) return;
+    let handled: string | undefined;
+    await this.handlers.batch(batch, { stillValid, heartbeat: async () => undefined, handled: (offset) => (handled = offset) });
+    const last = records[records.length - 1].offset;
+    if (handled === last || !stillValid()) return;
+    const next = handled === undefined ? Number(records[0].offset) : Number(handled) + 1;
+    await new Promise<void>((resolve) => this.consumer.seek({ topic, partition, offset: next }, 0, () => resolve()));
+  }
+
+  commit(points: CommitPoint[]): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.consumer.commitCb(
+        points.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) })),
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  }
+
+  pause(topic: string, partition: number): void {
+    this.consumer.pause([{ topic, partition }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    this.consumer.resume([{ topic, partition }]);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.recoveryCheck);
+    this.recoveryCheck = undefined;
+    await this.loop;
+    if (!this.consumer.isConnected()) return;
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The part of Confluent's native client (its node-rdkafka style API) that the librdkafka
+ * engine uses, typed here: the client is an optional dependency, and the project must
+ * build where it could not be installed.
+ */
+export interface NativeError extends Error {
+  code: number;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+}
+
+export interface NativeTopicPartition {
+  topic: string;
+  partition: number;
+  offset?: number;
+}
+
+export interface NativeMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+  key?: Buffer | string | null;
+  timestamp?: number;
+  /** One object per header, in order, each with one name. */
+  headers?: Record<string, Buffer | string>[];
+}
+
+export interface NativeDeliveryReport {
+  topic: string;
+  partition: number;
+  offset: number;
+  opaque?: unknown;
+}
+
+export interface NativeMetadata {
+  topics: { name: string; partitions: { id: number }[] }[];
+}
+
+type Config = Record<string, string | number | boolean | ((...args: never[]) => void)>;
+
+interface NativeClient {
+  connect(options: { timeout?: number; topic?: string }, callback: (error: NativeError | null) => void): void;
+  disconnect(callback: (error: NativeError | null) => void): void;
+  isConnected(): boolean;
+  getMetadata(options: { topic?: string; timeout?: number }, callback: (error: NativeError | null, metadata: NativeMetadata) => void): void;
+  on(event: "event.error", listener: (error: NativeError) => void): this;
+  on(event: "disconnected", listener: () => void): this;
+  on(event: "ready", listener: () => void): this;
+}
+
+export interface NativeConsumer extends NativeClient {
+  subscribe(topics: (string | RegExp)[]): void;
+  consume(count: number, callback: (error: NativeError | null, messages: NativeMessage[]) => void): void;
+  setDefaultConsumeTimeout(timeoutMs: number): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void;
+  commitCb(offsets: NativeTopicPartition[], callback: (error: NativeError | null) => void): void;
+  pause(partitions: NativeTopicPartition[]): void;
+  resume(partitions: NativeTopicPartition[]): void;
+  seek(position: NativeTopicPartition & { offset: number }, timeoutMs: number, callback: (error: NativeError | null) => void): void;
+  assign(partitions: NativeTopicPartition[]): void;
+  unassign(): void;
+  assignments(): NativeTopicPartition[];
+}
+
+export interface NativeProducer extends NativeClient {
+  produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null | undefined, timestamp: number | null, opaque: unknown, headers: Record<string, Buffer>[]): void;
+  setPollInBackground(set: boolean): void;
+  flush(timeoutMs: number, callback: (error: NativeError | null) => void): void;
+  on(event: "delivery-report", listener: (error: NativeError | null, report: NativeDeliveryReport) => void): this;
+  on(event: "event.error", listener: (error: NativeError) => void): this;
+  on(event: "disconnected", listener: () => void): this;
+  on(event: "ready", listener: () => void): this;
+}
+
+/** The module: its constructors, error codes and version. */
+export interface LibrdkafkaClient {
+  KafkaConsumer: new (config: Config, topicConfig?: Config) => NativeConsumer;
+  Producer: new (config: Config, topicConfig?: Config) => NativeProducer;
+  CODES: { ERRORS: Record<string, number> };
+  librdkafkaVersion: string;
+}
