@@ -1,3 +1,4 @@
+import "./codecs";
 import type { SecurityOptions } from "./security";
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionMetadata, type Producer } from "kafkajs";
 
