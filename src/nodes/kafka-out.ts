@@ -1,6 +1,7 @@
-import { CompressionTypes, type Message } from "kafkajs";
+import type { Message } from "kafkajs";
 import type { ConnectionState, ProducerKind } from "../kafka/connection";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
+import { compressionProblem, kafkajsCompression } from "../kafka/codecs";
 import { BatchingProducer, type Delivery, type ProduceOptions } from "../kafka/batching-producer";
 import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
 import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
@@ -19,7 +20,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
   function KafkaOut(this: Node, config: KafkaOutDef): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
-    const problem = broker ? broker.configError : RED._("kafka-out.errors.no-broker");
+    const problem = broker ? (broker.configError ?? compressionProblem(config.compression)) : RED._("kafka-out.errors.no-broker");
     if (!broker || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);
@@ -62,7 +63,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       {
         // idempotence needs every in-sync replica to acknowledge
         acks: config.idempotent ? -1 : (ACKS[config.acks] ?? -1),
-        compression: config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: kafkajsCompression(config.compression),
       },
       config.metadata ? (topic) => connection.partitionsOf(topic) : undefined,
       {

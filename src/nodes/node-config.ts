@@ -1,4 +1,5 @@
 import type { Node, NodeDef } from "node-red";
+import type { CompressionSetting } from "../kafka/codecs";
 import type { ConnectionState, KafkaConnection } from "../kafka/connection";
 import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
@@ -75,7 +76,7 @@ export interface KafkaOutDef extends NodeDef {
   /** "str" (the default: blank means msg.topic), or msg, flow, global or env: where to read the topic per message. */
   topicType?: "str" | "msg" | "flow" | "global" | "env";
   acks: AcksSetting;
-  compression: "none" | "gzip";
+  compression: CompressionSetting;
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */
   metadata: boolean;
   /** Takes the record's partition from msg.partition (else the key's hash picks it). */
