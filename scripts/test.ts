@@ -31,6 +31,8 @@ export async function main(args: string[]): Promise<number> {
     step("starting a Kafka broker for the integration and browser tests");
     kafka = await startScratchKafka(path.join(KAFKA_HOME, `test-${process.pid}`));
     process.env.TEST_KAFKA_BROKERS = kafka.brokers;
+    // for specs that read what the broker stored (its log segments)
+    process.env.TEST_KAFKA_DATA_DIR = kafka.dataDir;
     step(`Kafka broker on ${kafka.brokers}`);
   }
   try {

@@ -1,16 +1,18 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type PartitionMetadata, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type CompressionTypes, type PartitionMetadata, type Producer } from "kafkajs";
 import type { BrokerSettings, Codec, ConnectionState, ConsumerHandlers, ConsumerSettings, EngineConsumer, EngineProducer, KafkaEngine, Logger, ProducerEvents, ProducerSettings } from "../../engine";
 import { BatchingProducer } from "./batching-producer";
+import { compressionProblem, kafkajsCompression } from "./codecs";
 import { KafkajsConsumer } from "./consumer";
 import { kafkajsLogCreator } from "./log";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the version, for the log
 const KAFKAJS_VERSION = (require("kafkajs/package.json") as { version: string }).version;
 
+/** kafkajs's compression type for a codec; throws when this install cannot write it (its package did not load). */
 function compressionType(codec: Codec): CompressionTypes {
-  if (codec === "gzip") return CompressionTypes.GZIP;
-  if (codec === "none") return CompressionTypes.None;
-  throw new Error(`the kafkajs engine does not write ${codec}`);
+  const problem = compressionProblem(codec);
+  if (problem) throw new Error(problem);
+  return kafkajsCompression(codec);
 }
 
 /**
