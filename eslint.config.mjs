@@ -15,7 +15,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["scripts/**/*.js"],
+    files: ["scripts/**/*.js", "test/support/*.js"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" }
   }

@@ -1,11 +1,18 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Mocha from "mocha";
-import { startScratchKafka, type EmbeddedKafka } from "./lib/embedded-kafka";
-import { KAFKA_HOME, ROOT, run, step } from "./lib/project";
+import type { EngineChoice } from "../src/kafka/engines/open-engine";
+import { ROOT, run, step } from "./lib/project";
+import { runSpecs, type SpecCounts } from "./lib/spec-run";
 import { setup } from "./setup";
+import { RESULT_PREFIX } from "./test-engine";
 
 const TEST_ROOT = path.join(ROOT, "dist", "test");
+/** The specs that drive a Kafka engine: they run once on each. */
+const KAFKA_SPECS = `${path.sep}integration${path.sep}kafka${path.sep}`;
+/** The engine the whole run uses; the Kafka specs run again, beside it, on the other. */
+const MAIN_ENGINE: EngineChoice = "librdkafka";
+const OTHER_ENGINE: EngineChoice = "kafkajs";
 
 function specFiles(dir: string): string[] {
   return fs
@@ -14,9 +21,30 @@ function specFiles(dir: string): string[] {
     .sort();
 }
 
+/** The Kafka specs on the other engine, in a process of their own with a broker of their own; its output is kept for the end. */
+function runOnOtherEngine(files: string[]): Promise<{ output: string; counts: SpecCounts }> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TEST_KAFKA_ENGINE: OTHER_ENGINE };
+    delete env.TEST_KAFKA_BROKERS;
+    delete env.TEST_KAFKA_DATA_DIR;
+    const child = spawn(process.execPath, [path.join(ROOT, "dist", "scripts", "test-engine.js"), ...files], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.on("close", () => {
+      const output = Buffer.concat(chunks).toString();
+      const last = output.split("\n").reverse().find((line) => line.startsWith(RESULT_PREFIX));
+      const counts = last ? (JSON.parse(last.slice(RESULT_PREFIX.length)) as SpecCounts) : { passes: 0, failures: 1, pending: 0 };
+      resolve({ output, counts });
+    });
+  });
+}
+
 /**
  * `npm test`: setup, lint (the type check ran in the build), then every spec against a
- * broker of its own. Arguments narrow the run to spec files whose path contains them.
+ * broker of its own, on the librdkafka engine; the Kafka specs (test/integration/kafka)
+ * also run on kafkajs, at the same time, in a second process with a second broker.
+ * Arguments narrow the run to spec files whose path contains them.
  */
 export async function main(args: string[]): Promise<number> {
   await setup();
@@ -24,27 +52,20 @@ export async function main(args: string[]): Promise<number> {
   await run(process.execPath, [path.join(ROOT, "node_modules", "eslint", "bin", "eslint.js"), "--max-warnings=0", "."]);
 
   const files = specFiles(TEST_ROOT).filter((file) => args.length === 0 || args.some((arg) => file.includes(arg)));
-  let kafka: EmbeddedKafka | undefined;
-  // the browser specs feed the example flows they deploy from a broker too
-  const needsKafka = files.some((file) => ["integration", "browser"].some((dir) => file.includes(`${path.sep}${dir}${path.sep}`)));
-  if (!process.env.TEST_KAFKA_BROKERS && needsKafka) {
-    step("starting a Kafka broker for the integration and browser tests");
-    kafka = await startScratchKafka(path.join(KAFKA_HOME, `test-${process.pid}`));
-    process.env.TEST_KAFKA_BROKERS = kafka.brokers;
-    // for specs that read what the broker stored (its log segments)
-    process.env.TEST_KAFKA_DATA_DIR = kafka.dataDir;
-    step(`Kafka broker on ${kafka.brokers}`);
+  const kafkaFiles = files.filter((file) => file.includes(KAFKA_SPECS));
+  if (kafkaFiles.length > 0) step(`the Kafka specs run on the ${OTHER_ENGINE} engine too, in a second process; its report follows this one`);
+  const other = kafkaFiles.length > 0 ? runOnOtherEngine(kafkaFiles) : undefined;
+  process.env.TEST_KAFKA_ENGINE = MAIN_ENGINE;
+  const main = await runSpecs(files, "the tests");
+  const totals = { ...main };
+  if (other) {
+    const { output, counts } = await other;
+    console.log(`\n[test] the Kafka specs on the ${OTHER_ENGINE} engine:\n${output}`);
+    totals.passes += counts.passes;
+    totals.failures += counts.failures;
+    totals.pending += counts.pending;
   }
-  try {
-    const mocha = new Mocha({ timeout: 120_000, reporter: "spec" });
-    files.forEach((file) => mocha.addFile(file));
-    const stats = await new Promise<Mocha.Stats>((resolve) => {
-      const runner = mocha.run(() => resolve(runner.stats ?? ({ passes: 0, failures: 1, pending: 0 } as Mocha.Stats)));
-    });
-    const pending = stats.pending > 0 ? `, ${stats.pending} skipped` : "";
-    console.log(`\n${stats.passes} passed, ${stats.failures} failed${pending}`);
-    return stats.failures > 0 || stats.passes === 0 ? 1 : 0;
-  } finally {
-    await kafka?.stop();
-  }
+  const pending = totals.pending > 0 ? `, ${totals.pending} skipped` : "";
+  console.log(`\n${totals.passes} passed, ${totals.failures} failed${pending}`);
+  return totals.failures > 0 || totals.passes === 0 ? 1 : 0;
 }

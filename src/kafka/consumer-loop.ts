@@ -244,7 +244,13 @@ export class ConsumerLoop {
     this.events.onState("connecting");
     const consumer = this.createConsumer();
     this.consumer = consumer;
-    await consumer.start();
+    try {
+      await consumer.start();
+    } catch (error) {
+      // a failure reported while it started has already put a new start in hand
+      if (this.consumer !== consumer) return;
+      throw error;
+    }
     if (this.options.deliveryMode !== "auto-commit" && !this.commitTimer) {
       this.commitTimer = setInterval(() => {
         this.clearPausedWhenReading();

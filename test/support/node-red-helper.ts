@@ -8,6 +8,7 @@ import kafkaInModule = require("../../src/nodes/kafka-in");
 import kafkaOutModule = require("../../src/nodes/kafka-out");
 import pythonModelModule = require("../../src/nodes/python-model");
 import { PACKAGE_ROOT } from "../../src/package-paths";
+import { waitFor } from "./python";
 
 helper.init(require.resolve("node-red"));
 
@@ -57,6 +58,17 @@ export function statusesOf(nodeId: string): { fill?: string; text?: string }[] {
 /** The text of a node's latest status. */
 export function statusOf(nodeId: string): string {
   return statusesOf(nodeId).at(-1)?.text ?? "";
+}
+
+/** Waits until a node's status text passes `test`; on timeout, says which statuses it showed. */
+export async function waitForStatus(nodeId: string, test: RegExp | string, timeoutMs: number, what: string): Promise<void> {
+  const passes = (text: string) => (typeof test === "string" ? text === test : test.test(text));
+  try {
+    await waitFor(() => passes(statusOf(nodeId)), timeoutMs, what);
+  } catch (error) {
+    const shown = [...new Set(statusesOf(nodeId).map((status) => status.text ?? ""))].slice(-5);
+    throw new Error(`${(error as Error).message}; ${nodeId}'s last statuses: ${JSON.stringify(shown)}`);
+  }
 }
 
 /** The colour of a node's latest status (green, yellow, red, grey). */

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut } from "../../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, statusOf, waitForStatus } from "../../support/node-red-helper";
 import { consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
 import { waitFor } from "../../support/python";
 
@@ -102,6 +102,34 @@ describe(`kafka-in and kafka-out (real broker) [${TEST_ENGINE} engine]`, functio
       assert.deepEqual(received.map((msg) => (msg.payload as { from: string }).from).sort(), topics);
       await helper.unload();
     }
+  });
+
+  it("reads a topic that did not exist when kafka-in subscribed, once it exists", async () => {
+    const topic = uniqueName("late");
+    await helper.load(
+      [kafkaBroker, kafkaIn],
+      [
+        { id: "f1", type: "tab" },
+        broker(),
+        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic, groupId: uniqueName("late-group"), fromBeginning: true, payloadFormat: "text", wires: [["got"]] },
+        { id: "got", type: "helper", z: "f1" },
+      ],
+    );
+    const received: string[] = [];
+    helper.getNode("got").on("input", (msg: { payload: string }) => received.push(msg.payload));
+    if (TEST_ENGINE === "librdkafka") {
+      // librdkafka's consumer does not have the topic created: it says it waits for it
+      await waitForStatus("in", `connecting: ${topic}: no such topic (yet); read once it is created`, 30_000, "kafka-in waiting for its topic");
+      await createTopic(topic, 1);
+    } else {
+      // kafkajs has the broker create it (auto.create.topics.enable)
+      await waitForStatus("in", "subscribed", 30_000, "kafka-in subscribed");
+    }
+    await produce(topic, [{ value: "came later" }]);
+    await waitFor(() => received.length === 1, 60_000, "the record written after kafka-in subscribed");
+    assert.deepEqual(received, ["came later"]);
+    await waitForStatus("in", /^subscribed/, 30_000, "kafka-in subscribed");
+    assert.equal(statusOf("in"), "subscribed");
   });
 
   it("takes partition and timestamp from the msg when asked, with an idempotent producer, and reports a partition the topic lacks", async () => {

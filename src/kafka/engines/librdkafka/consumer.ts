@@ -2,6 +2,7 @@ import type { ConsumedRecord, ConsumerHandlers, ConsumerSettings, EngineConsumer
 import type { CommitPoint } from "../../offset-tracker";
 import type { NativeConfig } from "./config";
 import type { LibrdkafkaClient, NativeConsumer, NativeError, NativeMessage } from "./native";
+import { isRefusedLogin, type NativeProblems } from "./problems";
 
 /** Records asked for per consume call: large batches are where librdkafka's speed is. */
 const CONSUME_BATCH = 2000;
@@ -17,6 +18,12 @@ const MAX_POLL_INTERVAL_MS = 600_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** After a failure the client retries, how often it is asked whether the brokers answer again. */
 const RECOVERY_CHECK_MS = 2000;
+/**
+ * How often the client asks which topics exist. librdkafka's consumer does not have a
+ * missing topic created (kafkajs's does, where the broker allows): it reads the topic
+ * once someone creates it and this refresh sees it. Its default, 5 minutes, is too long to wait.
+ */
+const METADATA_REFRESH_MS = 10_000;
 
 function partitionKey(topic: string, partition: number): string {
   return `${partition}/${topic}`;
@@ -83,15 +90,17 @@ export class LibrdkafkaConsumer implements EngineConsumer {
   /** Bumped at each rebalance: a batch fetched before it may no longer be this consumer's. */
   private generation = 0;
   private running = false;
+  private stopped = false;
   private loop: Promise<void> = Promise.resolve();
   private recoveryCheck: NodeJS.Timeout | undefined;
+  private readonly unknownTopic: number;
 
   constructor(
     client: LibrdkafkaClient,
     base: NativeConfig,
     private readonly settings: ConsumerSettings,
     private readonly handlers: ConsumerHandlers,
-    private readonly problem: (error: string) => void,
+    private readonly problems: NativeProblems,
   ) {
     const ASSIGN_PARTITIONS = client.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
     const REVOKE_PARTITIONS = client.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
@@ -102,7 +111,7 @@ export class LibrdkafkaConsumer implements EngineConsumer {
         "enable.auto.commit": settings.autoCommit,
         "enable.auto.offset.store": settings.autoCommit,
         "max.poll.interval.ms": MAX_POLL_INTERVAL_MS,
-        "allow.auto.create.topics": true,
+        "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
         // a topic config object given to the consumer would replace these: they go in the global one
         "auto.offset.reset": settings.fromBeginning ? "earliest" : "latest",
         rebalance_cb: (error: NativeError, partitions: { topic: string; partition: number }[]) => {
@@ -127,18 +136,32 @@ export class LibrdkafkaConsumer implements EngineConsumer {
       },
       // no topic configuration object: one, even empty, would replace auto.offset.reset above
     );
+    const AUTHENTICATION = client.CODES.ERRORS.ERR__AUTHENTICATION;
+    this.unknownTopic = client.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART;
+    this.consumer.on("event.log", (entry) => {
+      const reason = problems.logged(entry);
+      // said at once, as on kafkajs: the error event comes only when the connect times out
+      if (reason && isRefusedLogin(reason) && !this.stopped) this.handlers.failed(new Error(reason), false);
+    });
     this.consumer.on("event.error", (error) => {
-      this.problem(error.message);
       if (!this.running) return;
-      this.handlers.failed(error, !error.isFatal);
-      if (!error.isFatal) this.checkRecovery();
+      const recovering = !error.isFatal && error.code !== AUTHENTICATION;
+      this.handlers.failed(problems.explained(error), recovering);
+      if (recovering) this.checkRecovery();
     });
     this.consumer.on("disconnected", () => this.handlers.disconnected());
   }
 
   async start(): Promise<void> {
     this.handlers.connecting();
-    await new Promise<void>((resolve, reject) => this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(this.problems.explained(error, CONNECT_TIMEOUT_MS)) : resolve())),
+    );
+    if (this.stopped) {
+      // stopped while it connected: a client left connected would outlive its node
+      await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+      return;
+    }
     this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
     // a consume call returns as soon as its first records are in, not once it has many
     this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
@@ -149,13 +172,16 @@ export class LibrdkafkaConsumer implements EngineConsumer {
 
   /**
    * librdkafka reconnects by itself and says nothing when it has: once the brokers answer
-   * a metadata request again, the consumer is reading again.
+   * a metadata request again, and list every topic named in the subscription, the
+   * consumer is reading again.
    */
   private checkRecovery(): void {
     if (this.recoveryCheck) return;
+    const named = this.settings.topics.filter((topic) => typeof topic === "string");
     this.recoveryCheck = setInterval(() => {
-      this.consumer.getMetadata({ timeout: RECOVERY_CHECK_MS / 2 }, (error) => {
+      this.consumer.getMetadata({ timeout: RECOVERY_CHECK_MS / 2 }, (error, metadata) => {
         if (error || !this.recoveryCheck) return;
+        if (!named.every((topic) => metadata.topics.some((listed) => listed.name === topic))) return;
         clearInterval(this.recoveryCheck);
         this.recoveryCheck = undefined;
         if (this.running) this.handlers.recovered();
@@ -170,7 +196,8 @@ export class LibrdkafkaConsumer implements EngineConsumer {
         messages = await new Promise((resolve, reject) => this.consumer.consume(CONSUME_BATCH, (error, fetched) => (error ? reject(error) : resolve(fetched))));
       } catch (error) {
         if (!this.running) return;
-        this.handlers.failed(error as Error, true);
+        this.handlers.failed(this.described(error as NativeError), true);
+        this.checkRecovery();
         await new Promise((resolve) => setTimeout(resolve, CONSUME_WAIT_MS));
         continue;
       }
@@ -179,6 +206,13 @@ export class LibrdkafkaConsumer implements EngineConsumer {
         await this.hand(batch);
       }
     }
+  }
+
+  /** A subscribed topic that does not exist: named, with what happens next. */
+  private described(error: NativeError): Error {
+    const named = this.settings.topics.filter((topic) => typeof topic === "string");
+    if (error.code !== this.unknownTopic || named.length === 0) return error;
+    return new Error(`${named.join(", ")}: no such topic (yet); read once it is created`);
   }
 
   /** Hands a batch to the loop; if the loop leaves it early while the partition is still ours, reading goes back to where it stopped. */
@@ -215,6 +249,7 @@ export class LibrdkafkaConsumer implements EngineConsumer {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     clearInterval(this.recoveryCheck);
     this.recoveryCheck = undefined;
     await this.loop;

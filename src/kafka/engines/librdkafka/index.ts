@@ -1,7 +1,8 @@
 import type { BrokerSettings, ConnectionState, ConsumerHandlers, ConsumerSettings, EngineConsumer, EngineProducer, KafkaEngine, Logger, ProducerEvents, ProducerSettings } from "../../engine";
 import { clientConfig, type NativeConfig } from "./config";
 import { LibrdkafkaConsumer } from "./consumer";
-import type { LibrdkafkaClient, NativeError } from "./native";
+import type { LibrdkafkaClient } from "./native";
+import { NativeProblems } from "./problems";
 import { LibrdkafkaProducer, SharedNativeProducer } from "./producer";
 
 /** How long librdkafka keeps trying to write a record before it reports it failed (its default is 5 minutes); kafkajs gives up after about as long. */
@@ -18,6 +19,7 @@ export class LibrdkafkaEngine implements KafkaEngine {
   private readonly base: NativeConfig;
   private readonly producers = new Map<string, SharedNativeProducer>();
   private readonly problemListeners = new Set<(error: string) => void>();
+  private readonly problems: NativeProblems;
 
   constructor(
     private readonly client: LibrdkafkaClient,
@@ -27,10 +29,11 @@ export class LibrdkafkaEngine implements KafkaEngine {
   ) {
     this.description = `@confluentinc/kafka-javascript, librdkafka ${client.librdkafkaVersion}`;
     this.base = clientConfig(settings);
+    this.problems = new NativeProblems(log, (reason) => this.problemListeners.forEach((listener) => listener(reason)));
   }
 
   consumer(settings: ConsumerSettings, handlers: ConsumerHandlers): EngineConsumer {
-    return new LibrdkafkaConsumer(this.client, this.base, settings, handlers, (error) => this.problem(error));
+    return new LibrdkafkaConsumer(this.client, this.base, settings, handlers, this.problems);
   }
 
   producer(settings: ProducerSettings, events: ProducerEvents = {}): EngineProducer {
@@ -60,11 +63,6 @@ export class LibrdkafkaEngine implements KafkaEngine {
     await Promise.all(producers.map((producer) => producer.close().catch((error: Error) => this.log("warn", error.message))));
   }
 
-  private problem(error: string): void {
-    this.log("warn", error);
-    this.problemListeners.forEach((listener) => listener(error));
-  }
-
   /**
    * The native producer for these settings, made and connected on first use, and again
    * after a failed connect. `alone`: the one that puts each record in a batch of its own,
@@ -86,7 +84,7 @@ export class LibrdkafkaEngine implements KafkaEngine {
           ...(alone ? { "batch.num.messages": 1 } : {}),
         },
         this.notify,
-        (error: NativeError) => this.problem(error.message),
+        this.problems,
       );
       made.connected.catch(() => {
         if (this.producers.get(key) === made) this.producers.delete(key);

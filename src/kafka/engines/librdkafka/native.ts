@@ -33,6 +33,13 @@ export interface NativeDeliveryReport {
   opaque?: unknown;
 }
 
+/** A line of librdkafka's log; severity as syslog's (3 error, 4 warning, ...). */
+export interface NativeLogEntry {
+  severity: number;
+  fac: string;
+  message: string;
+}
+
 export interface NativeMetadata {
   topics: { name: string; partitions: { id: number }[] }[];
 }
@@ -45,6 +52,7 @@ interface NativeClient {
   isConnected(): boolean;
   getMetadata(options: { topic?: string; timeout?: number }, callback: (error: NativeError | null, metadata: NativeMetadata) => void): void;
   on(event: "event.error", listener: (error: NativeError) => void): this;
+  on(event: "event.log", listener: (entry: NativeLogEntry) => void): this;
   on(event: "disconnected", listener: () => void): this;
   on(event: "ready", listener: () => void): this;
 }
@@ -69,6 +77,7 @@ export interface NativeProducer extends NativeClient {
   flush(timeoutMs: number, callback: (error: NativeError | null) => void): void;
   on(event: "delivery-report", listener: (error: NativeError | null, report: NativeDeliveryReport) => void): this;
   on(event: "event.error", listener: (error: NativeError) => void): this;
+  on(event: "event.log", listener: (entry: NativeLogEntry) => void): this;
   on(event: "disconnected", listener: () => void): this;
   on(event: "ready", listener: () => void): this;
 }

@@ -3,6 +3,7 @@ import { ProduceRefusedError, ProducerStoppedError, refusalReason } from "../../
 import { RetryBackoff } from "../../retry-backoff";
 import type { NativeConfig } from "./config";
 import type { LibrdkafkaClient, NativeDeliveryReport, NativeError, NativeProducer } from "./native";
+import type { NativeProblems } from "./problems";
 import { permanentRefusal } from "./refusals";
 
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -43,18 +44,18 @@ function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] {
 export class SharedNativeProducer {
   readonly connected: Promise<NativeProducer>;
 
-  constructor(client: LibrdkafkaClient, config: NativeConfig, notify: (state: ConnectionState) => void, problem: (error: NativeError) => void) {
+  constructor(client: LibrdkafkaClient, config: NativeConfig, notify: (state: ConnectionState) => void, problems: NativeProblems) {
     const producer = new client.Producer({ ...config, dr_cb: true });
     producer.on("delivery-report", (error, report) => {
       const pending = report.opaque as Pending;
       pending.owner.delivered(pending, error, report);
     });
-    producer.on("event.error", problem);
+    producer.on("event.log", problems.logged);
     producer.on("disconnected", () => notify("disconnected"));
     notify("connecting");
     this.connected = new Promise((resolve, reject) =>
       producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => {
-        if (error) return reject(error);
+        if (error) return reject(problems.explained(error, CONNECT_TIMEOUT_MS));
         producer.setPollInBackground(true);
         notify("connected");
         resolve(producer);
