@@ -14,11 +14,11 @@ type PassName = keyof typeof PASSES;
 /**
  * `npm run bench [-- model | kafka | startup]`: the python-model node in a real
  * (embedded) Node-RED runtime on the demo model, against Python alone and two slower
- * ways of calling Python (model pass); then the Kafka nodes and the whole pipeline
- * against a bare kafkajs client on a broker of their own (kafka pass); then how soon
- * a flow of one and of several model nodes has a model ready, and the memory of a
- * worker (startup pass). All three by default, in this one run. Prints a table, then
- * one JSON line.
+ * ways of calling Python (model pass); then the Kafka nodes and the whole pipeline on
+ * each engine against bare kafkajs and librdkafka clients, on a broker of their own
+ * (kafka pass); then how soon a flow of one and of several model nodes has a model
+ * ready, and the memory of a worker (startup pass). All three by default, in this one
+ * run. Prints a table, then one JSON line.
  */
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((arg) => !(arg in PASSES));
@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
   }
   console.log(`\n[bench] load average at the end ${load()} on ${os.cpus().length} CPUs`);
   for (const [label, value] of done.flatMap((pass) => pass.table)) console.log(`${label.padEnd(48)} ${value}`);
-  const results = Object.assign({}, ...done.map((pass) => pass.results)) as Record<string, number>;
+  const results = Object.assign({}, ...done.map((pass) => pass.results)) as Record<string, number | string>;
   console.log(JSON.stringify({ ...results, backend, batch_size: PYTHON_MODEL_DEFAULTS.batchSize, cpus: os.cpus().length }));
   return 0;
 }

@@ -1,9 +1,16 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { startScratchKafka } from "../lib/embedded-kafka";
+import { freePort, startScratchKafka } from "../lib/embedded-kafka";
+import { deployFlows, startNodeRed } from "../lib/node-red-process";
+import { childrenOf } from "../lib/processes";
 import { projectPython } from "../lib/install-python";
 import { KAFKA_HOME } from "../lib/project";
 import { parseBrokerList } from "../../src/kafka/connection";
+import { loadLibrdkafka } from "../../src/kafka/engines/librdkafka/load";
+import type { EngineChoice } from "../../src/kafka/engines/open-engine";
 import { startBareClientPipe } from "./bare-client-pipe";
+import { startBareLibrdkafkaPipe } from "./bare-librdkafka-pipe";
 import { DEMO_MODEL as MODEL } from "../lib/demo-model";
 import { FlowWatch } from "./flow-watch";
 import { KafkaTraffic, PARTITIONS, type OutputTiming } from "./kafka-traffic";
@@ -19,7 +26,9 @@ const MIN_PROBE_MS = 500;
 const LATENCY_RATE = 1000;
 /** The latency phase feeds this long before it counts: a freshly deployed flow starts with a backlog it catches up on. */
 const LATENCY_WARM_UP_S = 2;
-const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50 };
+const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50, librdkafkaPipeline: 1.2, librdkafkaBare: 1.3 };
+/** The records the flow whose memory is measured scores (the peak is that of a busy flow, not of its first seconds). */
+const MEMORY_RECORDS = 200_000;
 /**
  * Each throughput is the median of this many runs, taken in turns (bare, passthrough,
  * change node, pipeline, then again), so that a slow moment of the shared machine
@@ -43,37 +52,49 @@ interface ThroughputPhase {
 }
 
 /**
- * The Kafka side of the benchmark, on a broker of its own (or KAFKA_BROKERS): a bare
- * kafkajs pipe as the baseline, kafka-in -> kafka-out, kafka-in -> change -> kafka-out,
- * kafka-in -> python-model -> kafka-out, and that pipeline's latency at a steady rate.
- * Each phase has fresh topics and a fresh consumer group.
+ * The Kafka side of the benchmark, on a broker of its own (or KAFKA_BROKERS): bare
+ * kafkajs and librdkafka pipes as baselines, kafka-in -> kafka-out, kafka-in -> change
+ * -> kafka-out, kafka-in -> python-model -> kafka-out on the default engine (auto) and
+ * that pipeline on kafkajs, the pipeline's latency at a steady rate, and the peak memory
+ * of a Node-RED running it on each engine. Each phase has fresh topics and a fresh
+ * consumer group.
  */
 export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds: number): Promise<PassResult> {
   const broker = await benchBroker();
   console.log(`[bench] Kafka on ${broker.brokers}${broker.owned ? " (a broker of the benchmark's own)" : ""}`);
+  // what the kafka-broker node's default, auto, runs on here
+  const engine: EngineChoice = "client" in loadLibrdkafka() ? "librdkafka" : "kafkajs";
   try {
     const traffic = await KafkaTraffic.connect(parseBrokerList(broker.brokers));
     const bench = new KafkaBench(runtime, traffic, broker.brokers, backend, seconds);
-    const results: Record<string, number> = {};
+    const results: Record<string, number | string> = { engine };
     let rounds: Record<string, number[]> = {};
     try {
       const phases: ThroughputPhase[] = [
-        { key: "bare_client_records_per_s", label: "bare kafkajs consumer + producer", time: (count) => bench.timeBarePipe(count) },
-        { key: "passthrough_records_per_s", label: "kafka-in -> kafka-out", time: (count) => bench.timeFlow("passthrough", count) },
-        { key: "change_node_records_per_s", label: "kafka-in -> change -> kafka-out", time: (count) => bench.timeFlow("hop", count) },
-        { key: "e2e_records_per_s", label: "kafka-in -> python-model -> kafka-out", time: (count) => bench.timeFlow("e2e", count) },
+        { key: "bare_client_records_per_s", label: "bare kafkajs consumer + producer", time: (count) => bench.timeBarePipe("kafkajs", count) },
+        ...(engine === "librdkafka"
+          ? [{ key: "bare_librdkafka_records_per_s", label: "bare librdkafka consumer + producer", time: (count: number) => bench.timeBarePipe("librdkafka", count) }]
+          : []),
+        { key: "passthrough_records_per_s", label: `kafka-in -> kafka-out (${engine})`, time: (count) => bench.timeFlow("passthrough", count) },
+        { key: "change_node_records_per_s", label: `kafka-in -> change -> kafka-out (${engine})`, time: (count) => bench.timeFlow("hop", count) },
+        { key: "e2e_records_per_s", label: `kafka-in -> python-model -> kafka-out (${engine})`, time: (count) => bench.timeFlow("e2e", count) },
+        ...(engine === "librdkafka"
+          ? [{ key: "e2e_kafkajs_records_per_s", label: "kafka-in -> python-model -> kafka-out (kafkajs)", time: (count: number) => bench.timeFlow("e2e", count, "kafkajs") }]
+          : []),
       ];
       rounds = await bench.measureInTurns(phases);
       for (const [key, rates] of Object.entries(rounds)) results[key] = Math.round(median(rates));
       const latency = await bench.latencyAtRate(LATENCY_RATE);
       results.e2e_p50_ms = round(latency.p50);
       results.e2e_p99_ms = round(latency.p99);
+      results.rss_mb = await bench.peakMemory(engine);
+      if (engine === "librdkafka") results.rss_mb_kafkajs = await bench.peakMemory("kafkajs");
     } finally {
       // the flow's consumers must leave before the broker goes, or they retry against nothing
       await runtime.deploy([]);
       await traffic.close(!broker.owned);
     }
-    return { results, table: table(results, rounds) };
+    return { results, table: table(results as Record<string, number>, rounds, engine) };
   } finally {
     await broker.stop();
   }
@@ -127,11 +148,12 @@ class KafkaBench {
     return Math.min(MAX_RECORDS, Math.max(PROBE_RECORDS, Math.round(probeRate * this.seconds)));
   }
 
-  async timeBarePipe(count: number): Promise<OutputTiming> {
+  async timeBarePipe(engine: EngineChoice, count: number): Promise<OutputTiming> {
     const { input, output } = await this.traffic.freshTopics("bare");
     await this.traffic.preload(input, count);
     const groupId = this.traffic.uniqueName("group");
-    const pipe = await startBareClientPipe({ brokers: parseBrokerList(this.brokers), from: input, to: output, groupId, partitions: PARTITIONS });
+    const start = engine === "kafkajs" ? startBareClientPipe : startBareLibrdkafkaPipe;
+    const pipe = await start({ brokers: parseBrokerList(this.brokers), from: input, to: output, groupId, partitions: PARTITIONS });
     try {
       return await this.traffic.awaitOutput(output, count, () => undefined);
     } finally {
@@ -140,11 +162,36 @@ class KafkaBench {
   }
 
   /** The flow reads a topic filled beforehand, so that it runs as fast as it can. */
-  async timeFlow(phase: FlowPhase, count: number): Promise<OutputTiming> {
+  async timeFlow(phase: FlowPhase, count: number, engine: EngineChoice = "auto"): Promise<OutputTiming> {
     const { input, output } = await this.traffic.freshTopics(phase);
     await this.traffic.preload(input, count);
-    await this.deployFlow(phase, input, output);
+    await this.deployFlow(phase, input, output, engine);
     return this.traffic.awaitOutput(output, count, () => this.watch.failure);
+  }
+
+  /**
+   * The peak memory (VmHWM, in MB) of a Node-RED process of its own whose pipeline, on
+   * this engine, scores MEMORY_RECORDS records: the Kafka client's share differs by
+   * engine; the model's worker is a process apart and not counted.
+   */
+  async peakMemory(engine: EngineChoice): Promise<number> {
+    const { input, output } = await this.traffic.freshTopics("memory");
+    await this.traffic.preload(input, MEMORY_RECORDS);
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-memory-"));
+    const nodeRed = await startNodeRed({ userDir, port: await freePort() });
+    try {
+      const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true, wires: [["model"]] };
+      await deployFlows(nodeRed.url, [...this.flowWithoutInput("e2e", output, engine), kafkaIn]);
+      await this.traffic.awaitOutput(output, MEMORY_RECORDS, () => undefined);
+      // the watchdog shell's one child is Node-RED
+      const [node] = childrenOf(nodeRed.pid as number);
+      const peakKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${node}/status`, "utf8"))?.[1]);
+      console.log(`[bench] peak memory of Node-RED running the pipeline on ${engine}: ${Math.round(peakKb / 1024)} MB (${MEMORY_RECORDS} records)`);
+      return Math.round(peakKb / 1024);
+    } finally {
+      await nodeRed.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
   }
 
   /**
@@ -178,9 +225,9 @@ class KafkaBench {
    * times a model loading or a producer connecting; then adds kafka-in, which starts
    * reading at once.
    */
-  private async deployFlow(phase: FlowPhase, input: string, output: string): Promise<void> {
+  private async deployFlow(phase: FlowPhase, input: string, output: string, engine: EngineChoice = "auto"): Promise<void> {
     this.watch.reset();
-    const flow = this.flowWithoutInput(phase, output);
+    const flow = this.flowWithoutInput(phase, output, engine);
     await this.runtime.deploy(flow);
     await this.watch.untilGreen(phase === "e2e" ? ["model", "out"] : ["out"]);
     // every other setting is the node's default: at-least-once, JSON values, max unsettled 2000
@@ -188,12 +235,12 @@ class KafkaBench {
     await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "passthrough" ? "out" : "model"]] }], "nodes");
   }
 
-  private flowWithoutInput(phase: FlowPhase, output: string): object[] {
+  private flowWithoutInput(phase: FlowPhase, output: string, engine: EngineChoice): object[] {
     const change = { id: "model", type: "change", z: "bench", rules: [{ t: "set", p: "payload", pt: "msg", to: JSON.stringify(FIXED_RESULT), tot: "json" }], wires: [["out"]] };
     const model = { id: "model", type: "python-model", z: "bench", python: projectPython(), kind: "keras", modelPath: MODEL, backend: this.backend, wires: [["out"]] };
     return [
       { id: "bench", type: "tab", label: "kafka bench" },
-      { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench" },
+      { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench", engine },
       ...(phase === "e2e" ? [model] : []),
       ...(phase === "hop" ? [change] : []),
       // acks all, no compression: the defaults
@@ -211,16 +258,39 @@ class KafkaBench {
  * A ratio's verdict is taken on the medians; the ratio of each round's pair of runs
  * follows it, to show how far the shared machine moved it.
  */
-function table(results: Record<string, number>, rounds: Record<string, number[]>): [string, string][] {
+function table(results: Record<string, number>, rounds: Record<string, number[]>, engine: EngineChoice): [string, string][] {
   const verdict = (value: number, target: number, higherIsBetter: boolean): string =>
     (higherIsBetter ? value >= target : value <= target) ? "target met" : "target missed";
-  const { bare_client_records_per_s: bare, passthrough_records_per_s: passthrough, change_node_records_per_s: hop, e2e_records_per_s: e2e } = results;
+  const { passthrough_records_per_s: passthrough, change_node_records_per_s: hop, e2e_records_per_s: e2e } = results;
+  // kafka-in -> kafka-out against the bare pipe on the same engine
+  const bareKey = engine === "librdkafka" ? "bare_librdkafka_records_per_s" : "bare_client_records_per_s";
+  const bare = results[bareKey];
   const byRound = (over: string, under: string): string => `by round ${(rounds[over] ?? []).map((rate, index) => ratio(rate, rounds[under][index])).join(", ")}`;
+  const engineRows: [string, string][] =
+    engine !== "librdkafka"
+      ? []
+      : [
+          ["Kafka: bare librdkafka consumer + producer", `${bare} records/s`],
+          ["Kafka: kafka-in -> python-model -> kafka-out (kafkajs)", `${results.e2e_kafkajs_records_per_s} records/s`],
+          [
+            "librdkafka / kafkajs: bare pipes",
+            `${ratio(bare, results.bare_client_records_per_s)} (>= ${TARGETS.librdkafkaBare}x: ${verdict(bare / results.bare_client_records_per_s, TARGETS.librdkafkaBare, true)}; ${byRound(bareKey, "bare_client_records_per_s")})`,
+          ],
+          [
+            "librdkafka / kafkajs: pipelines",
+            `${ratio(e2e, results.e2e_kafkajs_records_per_s)} (>= ${TARGETS.librdkafkaPipeline}x: ${verdict(e2e / results.e2e_kafkajs_records_per_s, TARGETS.librdkafkaPipeline, true)}; ${byRound("e2e_records_per_s", "e2e_kafkajs_records_per_s")})`,
+          ],
+          [
+            "peak memory of Node-RED running the pipeline",
+            `${results.rss_mb} MB on librdkafka, ${results.rss_mb_kafkajs} MB on kafkajs (no more than kafkajs: ${verdict(results.rss_mb, results.rss_mb_kafkajs, false)})`,
+          ],
+        ];
   return [
-    ["Kafka: bare kafkajs consumer + producer", `${bare} records/s (median of ${ROUNDS} runs, as the three below)`],
-    ["Kafka: kafka-in -> kafka-out", `${passthrough} records/s`],
-    ["Kafka: kafka-in -> change -> kafka-out", `${hop} records/s`],
-    ["Kafka: kafka-in -> python-model -> kafka-out", `${e2e} records/s`],
+    ["Kafka: bare kafkajs consumer + producer", `${results.bare_client_records_per_s} records/s (median of ${ROUNDS} runs, as those below)`],
+    [`Kafka: kafka-in -> kafka-out (${engine})`, `${passthrough} records/s`],
+    [`Kafka: kafka-in -> change -> kafka-out (${engine})`, `${hop} records/s`],
+    [`Kafka: kafka-in -> python-model -> kafka-out (${engine})`, `${e2e} records/s`],
+    ...engineRows,
     [
       `Kafka: e2e latency at ${LATENCY_RATE} records/s, p50 / p99`,
       `${results.e2e_p50_ms} / ${results.e2e_p99_ms} ms (p99 <= ${TARGETS.p99Ms} ms: ${verdict(results.e2e_p99_ms, TARGETS.p99Ms, false)})`,
@@ -231,8 +301,8 @@ function table(results: Record<string, number>, rounds: Record<string, number[]>
     ],
     ["change node / passthrough (no target)", `${ratio(hop, passthrough)} (${byRound("change_node_records_per_s", "passthrough_records_per_s")})`],
     [
-      "passthrough / bare client",
-      `${ratio(passthrough, bare)} (>= ${TARGETS.passthroughOverBare}x: ${verdict(passthrough / bare, TARGETS.passthroughOverBare, true)}; ${byRound("passthrough_records_per_s", "bare_client_records_per_s")})`,
+      `passthrough / bare client (${engine})`,
+      `${ratio(passthrough, bare)} (>= ${TARGETS.passthroughOverBare}x: ${verdict(passthrough / bare, TARGETS.passthroughOverBare, true)}; ${byRound("passthrough_records_per_s", bareKey)})`,
     ],
   ];
 }

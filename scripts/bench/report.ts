@@ -1,6 +1,6 @@
 /** What a pass adds to the JSON line, and its rows of the printed table. */
 export interface PassResult {
-  results: Record<string, number>;
+  results: Record<string, number | string>;
   table: [string, string][];
 }
 
