@@ -37,7 +37,7 @@ export class LibrdkafkaEngine implements KafkaEngine {
   }
 
   producer(settings: ProducerSettings, events: ProducerEvents = {}): EngineProducer {
-    return new LibrdkafkaProducer(async (alone) => this.shared(settings, alone), settings.deliveries, events);
+    return new LibrdkafkaProducer((alone) => this.shared(settings, alone), settings.deliveries, events);
   }
 
   async connectProducer(settings: ProducerSettings): Promise<void> {

@@ -72,7 +72,7 @@ export interface NativeConsumer extends NativeClient {
 }
 
 export interface NativeProducer extends NativeClient {
-  produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null | undefined, timestamp: number | null, opaque: unknown, headers: Record<string, Buffer>[]): void;
+  produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null | undefined, timestamp: number | null, opaque: unknown, headers?: Record<string, Buffer>[]): void;
   setPollInBackground(set: boolean): void;
   flush(timeoutMs: number, callback: (error: NativeError | null) => void): void;
   on(event: "delivery-report", listener: (error: NativeError | null, report: NativeDeliveryReport) => void): this;

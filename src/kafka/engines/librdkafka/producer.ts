@@ -27,9 +27,10 @@ function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
 }
 
 /** Headers in the native client's form: an object per header, in order; a repeated name once per value. */
-function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] {
+function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] | undefined {
+  if (!record.headers) return undefined;
   const headers: Record<string, Buffer>[] = [];
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
+  for (const [name, value] of Object.entries(record.headers)) {
     if (value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.push({ [name]: asBuffer(one) as Buffer });
   }
@@ -43,6 +44,8 @@ function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] {
  */
 export class SharedNativeProducer {
   readonly connected: Promise<NativeProducer>;
+  /** The producer once connected: records are handed to it at once, without a wait. */
+  ready: NativeProducer | undefined;
 
   constructor(client: LibrdkafkaClient, config: NativeConfig, notify: (state: ConnectionState) => void, problems: NativeProblems) {
     const producer = new client.Producer({ ...config, dr_cb: true });
@@ -57,6 +60,7 @@ export class SharedNativeProducer {
       producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => {
         if (error) return reject(problems.explained(error, CONNECT_TIMEOUT_MS));
         producer.setPollInBackground(true);
+        this.ready = producer;
         notify("connected");
         resolve(producer);
       }),
@@ -91,7 +95,7 @@ export class LibrdkafkaProducer implements EngineProducer {
 
   constructor(
     /** The shared producer for these settings; `alone`: the one that puts every record in a batch of its own. */
-    private readonly shared: (alone: boolean) => Promise<SharedNativeProducer>,
+    private readonly shared: (alone: boolean) => SharedNativeProducer,
     private readonly deliveries: boolean,
     events: ProducerEvents,
   ) {
@@ -117,12 +121,17 @@ export class LibrdkafkaProducer implements EngineProducer {
   }
 
   private async write(item: Pending): Promise<void> {
+    const shared = this.shared(item.alone);
     let producer: NativeProducer;
-    try {
-      producer = await (await this.shared(item.alone)).connected;
-    } catch (error) {
-      this.failed(item, error as NativeError);
-      return;
+    if (shared.ready) {
+      producer = shared.ready;
+    } else {
+      try {
+        producer = await shared.connected;
+      } catch (error) {
+        this.failed(item, error as NativeError);
+        return;
+      }
     }
     const { topic, record } = item;
     for (;;) {
