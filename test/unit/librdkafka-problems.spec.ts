@@ -52,6 +52,20 @@ describe("the librdkafka engine's log", () => {
     assert.match(native.explained(generic, 30_000).message, /^SASL authentication error/, "unless the error covers that long (a connect timeout)");
   });
 
+  it("reports an error event on its own, unless a failure logged just before said it already", () => {
+    const clock = sinon.useFakeTimers({ now: 1_000_000 });
+    const { reported, native } = problems();
+    const fatal = Object.assign(new Error("Fatal idempotent producer error"), { code: -150, isFatal: true });
+    native.errored(fatal);
+    assert.deepEqual(reported, ["Fatal idempotent producer error"]);
+    native.logged({ severity: 3, fac: "FAIL", message: LOGIN });
+    native.errored(Object.assign(new Error("authentication failure"), { code: -169 }));
+    assert.equal(reported.length, 2, "the logged reason, not the generic error after it");
+    clock.tick(5_000);
+    native.errored(fatal);
+    assert.equal(reported.at(-1), "Fatal idempotent producer error");
+  });
+
   it("tells a refused login from other failures", () => {
     const { native } = problems();
     assert.equal(isRefusedLogin(native.logged({ severity: 3, fac: "FAIL", message: LOGIN }) ?? ""), true);

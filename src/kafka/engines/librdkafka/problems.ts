@@ -52,6 +52,13 @@ export class NativeProblems {
     return reason;
   };
 
+  /** For 'event.error' events no one else handles: reported, unless they follow a failure logged (and reported) just before. */
+  readonly errored = (error: NativeError): void => {
+    if (this.last && Date.now() - this.last.at <= SAME_FAILURE_MS) return;
+    this.log("warn", error.message);
+    this.report(error.message);
+  };
+
   /** An error, with the reason logged for it (within `withinMs`) when there is one. */
   explained(error: NativeError, withinMs = SAME_FAILURE_MS): NativeError {
     if (!this.last || Date.now() - this.last.at > withinMs) return error;

@@ -54,6 +54,7 @@ export class SharedNativeProducer {
       pending.owner.delivered(pending, error, report);
     });
     producer.on("event.log", problems.logged);
+    producer.on("event.error", problems.errored);
     producer.on("disconnected", () => notify("disconnected"));
     notify("connecting");
     this.connected = new Promise((resolve, reject) =>
