@@ -33,7 +33,16 @@ export async function createTopic(topic: string, partitions = 1, brokers?: strin
   await admin.connect();
   try {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }] });
+    // kafkajs's own wait for leaders gives up when a busy broker does not list the new topic yet
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const listed = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const led = listed?.topics[0]?.partitions.filter((partition) => partition.leader >= 0).length ?? 0;
+      if (led === partitions) return;
+      if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led} of ${partitions} partitions have a leader after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
