@@ -94,6 +94,8 @@ export class LibrdkafkaConsumer implements EngineConsumer {
   private loop: Promise<void> = Promise.resolve();
   private recoveryCheck: NodeJS.Timeout | undefined;
   private readonly unknownTopic: number;
+  /** The subscription's topics given by name (not by regular expression). */
+  private readonly namedTopics: string[];
 
   constructor(
     client: LibrdkafkaClient,
@@ -138,6 +140,7 @@ export class LibrdkafkaConsumer implements EngineConsumer {
     );
     const AUTHENTICATION = client.CODES.ERRORS.ERR__AUTHENTICATION;
     this.unknownTopic = client.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART;
+    this.namedTopics = settings.topics.filter((topic) => typeof topic === "string");
     this.consumer.on("event.log", (entry) => {
       const reason = problems.logged(entry);
       // said at once, as on kafkajs: the error event comes only when the connect times out
@@ -177,11 +180,10 @@ export class LibrdkafkaConsumer implements EngineConsumer {
    */
   private checkRecovery(): void {
     if (this.recoveryCheck) return;
-    const named = this.settings.topics.filter((topic) => typeof topic === "string");
     this.recoveryCheck = setInterval(() => {
       this.consumer.getMetadata({ timeout: RECOVERY_CHECK_MS / 2 }, (error, metadata) => {
         if (error || !this.recoveryCheck) return;
-        if (!named.every((topic) => metadata.topics.some((listed) => listed.name === topic))) return;
+        if (!this.namedTopics.every((topic) => metadata.topics.some((listed) => listed.name === topic))) return;
         clearInterval(this.recoveryCheck);
         this.recoveryCheck = undefined;
         if (this.running) this.handlers.recovered();
@@ -210,9 +212,8 @@ export class LibrdkafkaConsumer implements EngineConsumer {
 
   /** A subscribed topic that does not exist: named, with what happens next. */
   private described(error: NativeError): Error {
-    const named = this.settings.topics.filter((topic) => typeof topic === "string");
-    if (error.code !== this.unknownTopic || named.length === 0) return error;
-    return new Error(`${named.join(", ")}: no such topic (yet); read once it is created`);
+    if (error.code !== this.unknownTopic || this.namedTopics.length === 0) return error;
+    return new Error(`${this.namedTopics.join(", ")}: no such topic (yet); read once it is created`);
   }
 
   /** Hands a batch to the loop; if the loop leaves it early while the partition is still ours, reading goes back to where it stopped. */
