@@ -144,6 +144,9 @@ describe("python-model node (worker pool stubbed)", () => {
       mixed.stop();
     }
     assert.equal(statusesOf("model").at(-1)?.fill, "yellow");
+    // the feed may have stopped after a success, alone in the last second: a success
+    // second clears the failure, so the last record fails on purpose
+    helper.getNode("model").receive({ payload: [-1] });
     await waitFor(() => /^failed: /.test(statusOf("model")), 10_000, "the last failure once nothing flows");
     assert.equal(statusesOf("model").at(-1)?.fill, "red");
     const good = feed(() => [1]);
