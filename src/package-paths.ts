@@ -17,6 +17,9 @@ export const PACKAGE_ROOT = findPackageRoot(__dirname);
 /** Where the project's own Python environment lives when setup has made it. */
 export const PROJECT_VENV = path.join(PACKAGE_ROOT, ".venv");
 
+/** Where setup puts h2o-genmodel and the jars it needs, for H2O MOJO models. */
+export const H2O_LIBS = path.join(PACKAGE_ROOT, ".h2o", "libs");
+
 /** A relative path that exists in none of the places it is looked up in. */
 export class PathNotFoundError extends Error {
   constructor(

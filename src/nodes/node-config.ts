@@ -105,10 +105,14 @@ export interface PythonModelDef extends NodeDef {
   kind: ModelKind;
   modelPath: string;
   handlerPath: string;
-  /** Keras backend: tensorflow, jax or torch. */
+  /** Keras backend: tensorflow or jax (the dialog offers these; torch runs where it is installed). */
   backend: string;
   /** scikit-learn method: predict or predict_proba. */
   method: string;
+  /** ONNX: the output to use; blank chooses (a classifier's probabilities, else the first output). */
+  onnxOutput: string;
+  /** H2O: an unknown categorical level is scored as missing ("na") or fails its record ("fail"). */
+  unknownLevels: string;
   python: string;
   workers: number | string;
   batchSize: number | string;

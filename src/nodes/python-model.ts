@@ -1,12 +1,12 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import { settleMessage } from "../kafka/settlement";
 import { PathNotFoundError, resolveUserPath } from "../package-paths";
-import { extractFeatures } from "../python/features";
 import { resolveInterpreter } from "../python/interpreter";
 import { modelLoads, type LoadLimiter } from "../python/load-limiter";
 import { QueueFullError } from "../python/micro-batcher";
 import { ModelNotReadyError, StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
+import { featureReader, handlerConfig, modelKind } from "../python/model-kinds";
 import { ModelService } from "../python/model-service";
 import { UntilLoaded } from "../python/until-loaded";
 import type { LogLevel } from "../python/worker-log";
@@ -42,6 +42,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       return;
     }
 
+    const readModelInput = featureReader(modelKind(config.kind));
     const featuresProperty = config.featuresProperty?.trim() || "payload";
     const outputProperty = config.outputProperty?.trim() || "payload";
     const { read: readFeatures } = messageProperty(RED, featuresProperty);
@@ -67,7 +68,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
       if (view) showStatus(this, view.look, withRestarts(view.text));
       else if (state === "queued") showStatus(this, "busy", RED._("python-model.status.queued", { ahead }));
       else if (state === "starting") showStatus(this, "busy", RED._("python-model.status.loading"));
-      else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready") + workersText));
+      else if (state === "ready") showStatus(this, "ok", withRestarts(RED._("python-model.status.ready") + workersText + (service.info?.note ? ` (${service.info.note})` : "")));
       else if (state === "restarting") showStatus(this, "busy", RED._("python-model.status.restarting", { count: restarts }));
       else if (state === "failed") showStatus(this, "error", stateError?.message ?? RED._("python-model.status.error"));
       else showStatus(this, "off", RED._("python-model.status.stopped"));
@@ -114,7 +115,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
           stateError = detail.error;
           showState();
           if (next === "failed" && detail.error) this.error(RED._("python-model.errors.not-ready", { error: detail.error.message }));
-          if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})`);
+          if (next === "ready" && detail.info) this.log(`model loaded by Python ${detail.info.python} (pid ${detail.info.pid})${detail.info.note ? `: ${detail.info.note}` : ""}`);
           // the records that waited for the model are checked against it, or fail as later ones will
           if (next === "ready" && !arrivals.decided) arrivals.release((input) => score(input.msg, input.send, input.done));
           if (next === "failed") arrivals.release((input) => fail(input.msg, input.done, new ModelNotReadyError(detail.error)));
@@ -143,11 +144,11 @@ export = function registerPythonModel(RED: NodeAPI): void {
     };
 
     const score = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
-      let features: unknown[];
+      let features: unknown;
       try {
         const info = service.info;
         const names = configuredNames.length ? configuredNames : info?.feature_names;
-        features = extractFeatures(readFeatures(msg), info?.input_shape, names);
+        features = readModelInput(readFeatures(msg), info?.input_shape, names);
       } catch (error) {
         fail(msg, done, error as Error);
         return;
@@ -218,7 +219,7 @@ function messageProperty(RED: NodeAPI, property: string): { read: (msg: NodeMess
 }
 
 function modelSpec(config: PythonModelDef, userDir: string | undefined, problem: (key: string, values?: Record<string, string>) => string): ModelSpec {
-  const kind = config.kind === "python" || config.kind === "sklearn" ? config.kind : "keras";
+  const kind = modelKind(config.kind);
   const resolve = (configured: string | undefined, notFound: string): string => {
     if (!configured?.trim()) return "";
     try {
@@ -237,13 +238,7 @@ function modelSpec(config: PythonModelDef, userDir: string | undefined, problem:
     kind,
     modelPath,
     handlerPath,
-    config: {
-      backend: config.backend || "tensorflow",
-      method: config.method || "predict",
-      output: config.output || "auto",
-      // lets a compiling backend prepare every batch shape it will see before the node says ready
-      max_batch: numberSetting(config.batchSize, PYTHON_MODEL_DEFAULTS.batchSize, 1, 10_000),
-    },
+    config: handlerConfig(kind, { ...config, maxBatch: numberSetting(config.batchSize, PYTHON_MODEL_DEFAULTS.batchSize, 1, 10_000) }),
     timeoutMs: numberSetting(config.timeoutMs, PYTHON_MODEL_DEFAULTS.timeoutMs, 100, 600_000),
   };
 }

@@ -31,6 +31,43 @@ export function extractFeatures(payload: unknown, inputShape?: number[] | null, 
   return features;
 }
 
+/**
+ * A record for a column-named model (H2O): an object of named columns (a column it lacks
+ * is scored as missing, as H2O does; properties that are not columns stay behind), or an
+ * array of values in the model's column order. Values are numbers, strings (categorical levels) or null (missing).
+ */
+export function extractColumns(payload: unknown, columnNames?: string[] | null): unknown {
+  const expected = `an object of named columns${columnNames?.length ? ` (${columnNames.join(", ")})` : ""} or an array of values in the model's column order`;
+  if (Array.isArray(payload)) {
+    if (columnNames?.length && payload.length !== columnNames.length) {
+      throw new FeatureError(`expected ${columnNames.length} values in the model's column order (${columnNames.join(", ")}), got ${payload.length}`);
+    }
+    payload.forEach((value, index) => checkColumnValue(value, `features[${index}]`));
+    return payload;
+  }
+  if (!payload || typeof payload !== "object") throw new FeatureError(`expected ${expected}, got ${describe(payload)}`);
+  const record = payload as Record<string, unknown>;
+  if (Array.isArray(record.features)) return extractColumns(record.features, columnNames);
+  if (!columnNames?.length) {
+    for (const [name, value] of Object.entries(record)) checkColumnValue(value, name);
+    return record;
+  }
+  // the model's columns alone: other properties of the msg are not sent to Python
+  const columns: Record<string, unknown> = {};
+  for (const name of columnNames) {
+    if (!(name in record)) continue;
+    checkColumnValue(record[name], name);
+    columns[name] = record[name];
+  }
+  if (Object.keys(columns).length === 0) throw new FeatureError(`the object has none of the model's columns (${columnNames.join(", ")})`);
+  return columns;
+}
+
+function checkColumnValue(value: unknown, name: string): void {
+  if (value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) return;
+  throw new FeatureError(`${name} is ${describe(value)}, expected a number, a string (a categorical level) or null (missing)`);
+}
+
 /** More nesting than any model input has; a deeper payload is refused before it is walked. */
 const MAX_FEATURE_DEPTH = 32;
 

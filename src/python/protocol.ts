@@ -8,7 +8,9 @@
  * Every reply carries the id of its request.
  */
 
-export type ModelKind = "keras" | "sklearn" | "python";
+export type ModelKind = "keras" | "sklearn" | "onnx" | "h2o" | "python";
+
+export const MODEL_KINDS: readonly ModelKind[] = ["keras", "sklearn", "onnx", "h2o", "python"];
 
 export interface LoadRequest {
   op: "load";
@@ -46,6 +48,8 @@ export interface ModelInfo {
   /** Names of the model's inputs in order, when the model or its sidecar file knows them. */
   feature_names?: string[] | null;
   backend?: string;
+  /** Something the user should know about how the model is scored (shown with its ready status). */
+  note?: string | null;
 }
 
 /**

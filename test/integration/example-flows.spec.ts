@@ -130,6 +130,14 @@ describe("the package in a real Node-RED runtime", function () {
     });
   });
 
+  it("runs the ONNX example: iris-in scored by onnxruntime onto iris-onnx-scored", async () => {
+    await runExample("onnx-iris-scoring", "iris-in", VIRGINICA, async (prefix) => {
+      const scored = JSON.parse(String((await findRecord("iris-onnx-scored", keyed(prefix))).value)) as { label: string; probabilities: number[] };
+      assert.equal(scored.label, "virginica");
+      assert.equal(scored.probabilities.length, 3);
+    });
+  });
+
   it("runs the scikit-learn example: iris-in scored by predict_proba onto iris-sklearn-scored", async () => {
     await runExample("scikit-learn-scoring", "iris-in", VIRGINICA, async (prefix) => {
       const scored = JSON.parse(String((await findRecord("iris-sklearn-scored", keyed(prefix))).value)) as { label: string; probabilities: number[] };

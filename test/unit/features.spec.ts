@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { FeatureError, extractFeatures } from "../../src/python/features";
+import { FeatureError, extractColumns, extractFeatures } from "../../src/python/features";
 
 describe("extractFeatures", () => {
   it("takes an array payload or the features property of an object", () => {
@@ -41,3 +41,25 @@ describe("extractFeatures", () => {
   });
 });
 
+
+describe("extractColumns (column-named models: H2O)", () => {
+  const columns = ["radius", "size", "texture"];
+
+  it("takes the model's columns from an object, leaving other properties behind; a column it lacks stays missing", () => {
+    assert.deepEqual(extractColumns({ radius: 14.2, size: "large", texture: null, id: "r-7" }, columns), { radius: 14.2, size: "large", texture: null });
+    assert.deepEqual(extractColumns({ radius: 14.2 }, columns), { radius: 14.2 });
+    assert.deepEqual(extractColumns({ features: [14.2, "large", 20.1] }, columns), [14.2, "large", 20.1]);
+  });
+
+  it("takes an array of values in the model's column order, and names the count it expected", () => {
+    assert.deepEqual(extractColumns([14.2, "large", null], columns), [14.2, "large", null]);
+    assert.throws(() => extractColumns([14.2, "large"], columns), { name: "FeatureError", message: "expected 3 values in the model's column order (radius, size, texture), got 2" });
+  });
+
+  it("refuses values no column holds and objects with none of the model's columns, naming them", () => {
+    assert.throws(() => extractColumns({ radius: [1, 2] }, columns), /radius is an array, expected a number, a string \(a categorical level\) or null \(missing\)/);
+    assert.throws(() => extractColumns({ radius: Number.NaN }, columns), /radius is number NaN/);
+    assert.throws(() => extractColumns({ weight: 3 }, columns), /the object has none of the model's columns \(radius, size, texture\)/);
+    assert.throws(() => extractColumns("14.2,large", columns), /expected an object of named columns \(radius, size, texture\) or an array of values in the model's column order, got the string/);
+  });
+});

@@ -6,10 +6,10 @@ pipeline on every call and costs tens of milliseconds even for one row.
 """
 
 import importlib.util
-import json
 import os
 
 from shaping import check_label_count, check_rows, format_outputs
+from sidecar import read_meta, sidecar_path
 
 
 class KerasModel:
@@ -34,18 +34,6 @@ def configure_backend(backend):
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     elif backend == "jax":
         os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}")
-
-
-def sidecar_path(model_path):
-    return os.path.splitext(model_path)[0] + ".meta.json"
-
-
-def read_meta(model_path):
-    """A sidecar <model>.meta.json may name the labels and the features."""
-    if not os.path.isfile(sidecar_path(model_path)):
-        return {}
-    with open(sidecar_path(model_path), encoding="utf-8") as meta:
-        return json.load(meta)
 
 
 def output_width(output_shape):
