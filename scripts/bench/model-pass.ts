@@ -9,6 +9,8 @@ import { ratio, round, type PassResult } from "./report";
 
 const holdoutRows = HOLDOUT_ROWS.map((row) => row.features);
 
+/** The demo model exported to ONNX by models/iris/export_onnx.py. */
+const ONNX_MODEL = path.join(ROOT, "models", "iris", "iris_mlp.onnx");
 const NAIVE_HANDLER = path.join(ROOT, "scripts", "bench", "naive_keras_handler.py");
 const PYTHON_ALONE = path.join(ROOT, "scripts", "bench", "python_alone.py");
 
@@ -121,6 +123,7 @@ export async function modelPass(runtime: BenchRuntime, backend: string, seconds:
   table.push(["latency at 1,000 rows/s, p50 / p99", `${results.p50_ms} / ${results.p99_ms} ms`]);
   results.python_alone_rows_per_s = pythonAlone(batchSize, backend);
   table.push([`Python alone, batches of ${batchSize}, no IPC`, `${Math.round(results.python_alone_rows_per_s)} rows/s`]);
+  results.onnx_rows_per_s = await measure("python-model, the same model as ONNX (onnxruntime)", { kind: "onnx", modelPath: ONNX_MODEL }, Math.round(probe * seconds), 4096);
   const unbatchedProbe = await measure("unbatched warm-up", { batchSize: 1, maxWaitMs: 0 }, 2000, 256);
   results.unbatched_rows_per_s = await measure("python-model, batching off", { batchSize: 1, maxWaitMs: 0 }, Math.round(unbatchedProbe * seconds), 256);
   results.naive_rows_per_s = await measure(
@@ -131,11 +134,13 @@ export async function modelPass(runtime: BenchRuntime, backend: string, seconds:
   );
 
   results.rows_per_s = Math.round(results.rows_per_s);
+  results.onnx_rows_per_s = Math.round(results.onnx_rows_per_s);
   results.python_alone_rows_per_s = Math.round(results.python_alone_rows_per_s);
   results.unbatched_rows_per_s = Math.round(results.unbatched_rows_per_s);
   results.naive_rows_per_s = round(results.naive_rows_per_s);
   table.push(["default / batching off", ratio(results.rows_per_s, results.unbatched_rows_per_s)]);
   table.push(["default / one predict() per record", ratio(results.rows_per_s, results.naive_rows_per_s)]);
   table.push(["default / Python alone", ratio(results.rows_per_s, results.python_alone_rows_per_s)]);
+  table.push(["ONNX / Keras, the same model", ratio(results.onnx_rows_per_s, results.rows_per_s)]);
   return { results, table };
 }
