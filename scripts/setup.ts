@@ -1,4 +1,5 @@
 import { installChromium } from "./lib/install-chromium";
+import { installH2o } from "./lib/install-h2o";
 import { installKafka } from "./lib/install-kafka";
 import { installKafkaTools } from "./lib/install-kafka-tools";
 import { installKcat } from "./lib/install-kcat";
@@ -11,6 +12,7 @@ export async function setup(): Promise<void> {
   installKafkaTools();
   await installLibrdkafka();
   await installPython();
+  await installH2o();
   await installKcat();
   await installChromium();
 }

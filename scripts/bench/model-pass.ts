@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectPython } from "../lib/install-python";
-import { ROOT } from "../lib/project";
+import { H2O_LIBS, ROOT } from "../lib/project";
 import { PYTHON_MODEL_DEFAULTS } from "../../src/nodes/node-config";
 import { DEMO_MODEL as MODEL, HOLDOUT_FILE as HOLDOUT, HOLDOUT_ROWS } from "../lib/demo-model";
 import type { BenchRuntime } from "./node-red-runtime";
@@ -11,6 +12,11 @@ const holdoutRows = HOLDOUT_ROWS.map((row) => row.features);
 
 /** The demo model exported to ONNX by models/iris/export_onnx.py. */
 const ONNX_MODEL = path.join(ROOT, "models", "iris", "iris_mlp.onnx");
+/** The H2O example GBM (models/h2o) and its held-out rows, as objects of named columns. */
+const H2O_MODEL = path.join(ROOT, "models", "h2o", "breast_cancer_gbm.zip");
+const H2O_HOLDOUT = path.join(ROOT, "models", "h2o", "holdout.json");
+const h2oRows = (JSON.parse(fs.readFileSync(H2O_HOLDOUT, "utf8")) as Record<string, { rows: object[] }>)["breast_cancer_gbm.zip"].rows;
+const H2O_ALONE = path.join(ROOT, "scripts", "bench", "H2oAlone.java");
 const NAIVE_HANDLER = path.join(ROOT, "scripts", "bench", "naive_keras_handler.py");
 const PYTHON_ALONE = path.join(ROOT, "scripts", "bench", "python_alone.py");
 
@@ -24,14 +30,14 @@ function flow(model: Record<string, unknown>): object[] {
   ];
 }
 
-async function deploy(runtime: BenchRuntime, model: Record<string, unknown>): Promise<void> {
+async function deploy(runtime: BenchRuntime, model: Record<string, unknown>, rows?: unknown[]): Promise<void> {
   await runtime.deploy(flow(model));
   for (let waited = 0; !runtime.node("model"); waited += 50) {
     if (waited > 30_000) throw new Error("the python-model node did not start");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   // the model is ready once a record comes back
-  await saturate(runtime, 1, 1);
+  await saturate(runtime, 1, 1, rows);
 }
 
 function modelNode(runtime: BenchRuntime): { receive(msg: object): void } {
@@ -41,14 +47,14 @@ function modelNode(runtime: BenchRuntime): { receive(msg: object): void } {
 }
 
 /** Keeps `window` records in flight until `total` came back; rows per second. */
-function saturate(runtime: BenchRuntime, total: number, window: number): Promise<number> {
+function saturate(runtime: BenchRuntime, total: number, window: number, rows: unknown[] = holdoutRows): Promise<number> {
   const node = modelNode(runtime);
   let sent = 0;
   let received = 0;
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const send = (): void => {
-      node.receive({ payload: holdoutRows[sent % holdoutRows.length], sentAt: performance.now() });
+      node.receive({ payload: rows[sent % rows.length], sentAt: performance.now() });
       sent++;
     };
     runtime.on("failed", (msg) => reject(new Error(`a record failed: ${msg.error?.message}`)));
@@ -98,6 +104,14 @@ function pythonAlone(batch: number, backend: string): number {
   return (JSON.parse(line) as { rows_per_s: number }).rows_per_s;
 }
 
+/** H2O's EasyPredictModelWrapper in a plain Java loop on the same rows: the ceiling of the h2o kind. */
+function h2oAlone(seconds: number): number {
+  const result = spawnSync("java", ["-cp", path.join(H2O_LIBS, "*"), H2O_ALONE, H2O_MODEL, H2O_HOLDOUT, String(seconds)], { encoding: "utf8" });
+  const line = result.stdout.trim().split("\n").pop() ?? "";
+  if (result.status !== 0 || !line.startsWith("{")) throw new Error(`H2oAlone.java failed:\n${result.stderr}`);
+  return (JSON.parse(line) as { rows_per_s: number }).rows_per_s;
+}
+
 /**
  * The python-model node alone on the demo model, fed straight from the benchmark,
  * against the same rows scored by Python alone and two slower ways of calling Python.
@@ -105,9 +119,9 @@ function pythonAlone(batch: number, backend: string): number {
 export async function modelPass(runtime: BenchRuntime, backend: string, seconds: number): Promise<PassResult> {
   const results: Record<string, number> = {};
   const table: [string, string][] = [];
-  const measure = async (label: string, model: Record<string, unknown>, total: number, window: number): Promise<number> => {
-    await deploy(runtime, { backend, ...model });
-    const perSecond = await saturate(runtime, total, window);
+  const measure = async (label: string, model: Record<string, unknown>, total: number, window: number, rows?: unknown[]): Promise<number> => {
+    await deploy(runtime, { backend, ...model }, rows);
+    const perSecond = await saturate(runtime, total, window, rows);
     console.log(`[bench] ${label}: ${Math.round(perSecond)} rows/s`);
     if (!label.includes("warm-up")) table.push([label, `${Math.round(perSecond)} rows/s`]);
     return perSecond;
@@ -124,6 +138,10 @@ export async function modelPass(runtime: BenchRuntime, backend: string, seconds:
   results.python_alone_rows_per_s = pythonAlone(batchSize, backend);
   table.push([`Python alone, batches of ${batchSize}, no IPC`, `${Math.round(results.python_alone_rows_per_s)} rows/s`]);
   results.onnx_rows_per_s = await measure("python-model, the same model as ONNX (onnxruntime)", { kind: "onnx", modelPath: ONNX_MODEL }, Math.round(probe * seconds), 4096);
+  const h2oProbe = await measure("H2O warm-up", { kind: "h2o", modelPath: H2O_MODEL }, 20_000, 4096, h2oRows);
+  results.h2o_rows_per_s = await measure("python-model, the H2O GBM MOJO (models/h2o)", { kind: "h2o", modelPath: H2O_MODEL }, Math.round(h2oProbe * seconds), 4096, h2oRows);
+  results.h2o_alone_rows_per_s = h2oAlone(seconds);
+  table.push(["H2O's EasyPredictModelWrapper alone, the same rows, a Java loop", `${Math.round(results.h2o_alone_rows_per_s)} rows/s`]);
   const unbatchedProbe = await measure("unbatched warm-up", { batchSize: 1, maxWaitMs: 0 }, 2000, 256);
   results.unbatched_rows_per_s = await measure("python-model, batching off", { batchSize: 1, maxWaitMs: 0 }, Math.round(unbatchedProbe * seconds), 256);
   results.naive_rows_per_s = await measure(
@@ -135,6 +153,8 @@ export async function modelPass(runtime: BenchRuntime, backend: string, seconds:
 
   results.rows_per_s = Math.round(results.rows_per_s);
   results.onnx_rows_per_s = Math.round(results.onnx_rows_per_s);
+  results.h2o_rows_per_s = Math.round(results.h2o_rows_per_s);
+  results.h2o_alone_rows_per_s = Math.round(results.h2o_alone_rows_per_s);
   results.python_alone_rows_per_s = Math.round(results.python_alone_rows_per_s);
   results.unbatched_rows_per_s = Math.round(results.unbatched_rows_per_s);
   results.naive_rows_per_s = round(results.naive_rows_per_s);
@@ -142,5 +162,6 @@ export async function modelPass(runtime: BenchRuntime, backend: string, seconds:
   table.push(["default / one predict() per record", ratio(results.rows_per_s, results.naive_rows_per_s)]);
   table.push(["default / Python alone", ratio(results.rows_per_s, results.python_alone_rows_per_s)]);
   table.push(["ONNX / Keras, the same model", ratio(results.onnx_rows_per_s, results.rows_per_s)]);
+  table.push(["H2O through the node / H2O alone", ratio(results.h2o_rows_per_s, results.h2o_alone_rows_per_s)]);
   return { results, table };
 }

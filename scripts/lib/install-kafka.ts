@@ -2,16 +2,11 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { KAFKA_HOME, KAFKA_LIBS, ROOT, run, step } from "./project";
+import { pomDependencies } from "./maven";
 import { replaceFolder } from "./replace-folder";
 
 const POM = path.join(ROOT, "scripts", "kafka", "pom.xml");
 const STAMP_NAME = ".pom-sha256";
-
-/** The pom's dependencies as group:artifact:version, to say what is fetched. */
-function dependencies(pom: string): string[] {
-  const pattern = /<dependency>\s*<groupId>([^<]+)<\/groupId>\s*<artifactId>([^<]+)<\/artifactId>\s*<version>([^<]+)<\/version>/g;
-  return [...pom.matchAll(pattern)].map(([, group, artifact, version]) => `${group}:${artifact}:${version}`);
-}
 
 /**
  * Fetches the broker's and the command-line tools' jars from Maven Central into
@@ -26,7 +21,7 @@ export async function installKafka(): Promise<void> {
     step("Apache Kafka jars: present");
     return;
   }
-  step(`Apache Kafka jars: fetching ${dependencies(pom).join(", ")} and what they depend on from Maven Central into .kafka/libs (first time: a minute)`);
+  step(`Apache Kafka jars: fetching ${pomDependencies(pom).join(", ")} and what they depend on from Maven Central into .kafka/libs (first time: a minute)`);
   fs.mkdirSync(KAFKA_HOME, { recursive: true });
   const fresh = fs.mkdtempSync(path.join(KAFKA_HOME, "libs-fetching-"));
   fs.chmodSync(fresh, 0o755); // mkdtemp makes it private; the jars are not

@@ -1,10 +1,13 @@
 import { spawn, type SpawnOptions } from "node:child_process";
 import * as path from "node:path";
-import { PACKAGE_ROOT } from "../../src/package-paths";
+import { H2O_LIBS, PACKAGE_ROOT } from "../../src/package-paths";
 
 export const ROOT = PACKAGE_ROOT;
 export const KAFKA_HOME = path.join(ROOT, ".kafka");
 export const KAFKA_LIBS = path.join(KAFKA_HOME, "libs");
+/** h2o-genmodel and the h2o handler's batch scorer (.h2o/libs; the node passes its jars to the handler). */
+export { H2O_LIBS };
+export const H2O_HOME = path.dirname(H2O_LIBS);
 export const VENV = path.join(ROOT, ".venv");
 export const VENV_PYTHON = path.join(VENV, "bin", "python");
 

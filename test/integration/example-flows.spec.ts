@@ -138,6 +138,14 @@ describe("the package in a real Node-RED runtime", function () {
     });
   });
 
+  it("runs the H2O example: its inject writes a held-out record to cells-in, the MOJO scores it onto cells-scored", async () => {
+    await deployFlows(nodeRed.url, readExample("h2o-mojo-scoring", testBrokers()));
+    const scored = JSON.parse(String((await findRecord("cells-scored", (key) => key === "sample", 120_000)).value)) as { label: string; probabilities: number[]; threshold: number };
+    assert.equal(scored.label, "malignant");
+    assert.equal(scored.probabilities.length, 2);
+    assert.ok(scored.probabilities[1] >= scored.threshold, `malignant ${scored.probabilities[1]} against the threshold ${scored.threshold}`);
+  });
+
   it("runs the scikit-learn example: iris-in scored by predict_proba onto iris-sklearn-scored", async () => {
     await runExample("scikit-learn-scoring", "iris-in", VIRGINICA, async (prefix) => {
       const scored = JSON.parse(String((await findRecord("iris-sklearn-scored", keyed(prefix))).value)) as { label: string; probabilities: number[] };
