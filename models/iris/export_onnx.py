@@ -5,6 +5,8 @@ Usage: python models/iris/export_onnx.py [--out DIR]   (DIR defaults to this scr
 - iris_logreg.onnx: the scikit-learn pipeline (train_sklearn.py) through skl2onnx, as
   it exports by default: a label output and a ZipMap output (a list of {species: probability}).
 - iris_logreg_tensor.onnx: the same without ZipMap: the probabilities as a plain tensor.
+- iris_logreg_columns.onnx: the same with an input per measurement, named for it (as
+  skl2onnx exports a model given one type per column), without ZipMap.
 - iris_mlp.onnx: the Keras model (train.py) through tf2onnx: Keras saves it as a
   TensorFlow SavedModel first (converting the Keras model directly leaves the
   normalisation layer's statistics as inputs), then tf2onnx converts that.
@@ -20,19 +22,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OPSET = 17
+FEATURES = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"]
 
 
 def export_sklearn(out: Path) -> None:
     import joblib
     import numpy as np
-    from skl2onnx import to_onnx
+    from skl2onnx import convert_sklearn, to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
 
     pipeline = joblib.load(HERE / "iris_logreg.joblib")
     sample = np.zeros((1, 4), dtype="float32")
+    opsets = {"": OPSET, "ai.onnx.ml": 3}
     for name, options in (("iris_logreg.onnx", {}), ("iris_logreg_tensor.onnx", {"zipmap": False})):
-        model = to_onnx(pipeline, sample, options=options, target_opset={"": OPSET, "ai.onnx.ml": 3})
+        model = to_onnx(pipeline, sample, options=options, target_opset=opsets)
         (out / name).write_bytes(model.SerializeToString())
         print(f"wrote {out / name}")
+    columns = [(feature, FloatTensorType([None, 1])) for feature in FEATURES]
+    model = convert_sklearn(pipeline, initial_types=columns, options={"zipmap": False}, target_opset=opsets)
+    (out / "iris_logreg_columns.onnx").write_bytes(model.SerializeToString())
+    print(f"wrote {out / 'iris_logreg_columns.onnx'}")
 
 
 def export_keras(out: Path) -> None:

@@ -34,7 +34,8 @@ export function extractFeatures(payload: unknown, inputShape?: number[] | null, 
 /**
  * A record for a column-named model (H2O): an object of named columns (a column it lacks
  * is scored as missing, as H2O does; properties that are not columns stay behind), or an
- * array of values in the model's column order. Values are numbers, strings (categorical levels) or null (missing).
+ * array of values in the model's column order. Once the model's columns are known, an
+ * object is sent on as the array of its values in that order. Values are numbers, strings (categorical levels) or null (missing).
  */
 export function extractColumns(payload: unknown, columnNames?: string[] | null): unknown {
   const expected = `an object of named columns${columnNames?.length ? ` (${columnNames.join(", ")})` : ""} or an array of values in the model's column order`;
@@ -52,15 +53,17 @@ export function extractColumns(payload: unknown, columnNames?: string[] | null):
     for (const [name, value] of Object.entries(record)) checkColumnValue(value, name);
     return record;
   }
-  // the model's columns alone: other properties of the msg are not sent to Python
-  const columns: Record<string, unknown> = {};
-  for (const name of columnNames) {
-    if (!(name in record)) continue;
+  // the values in the model's column order, null where missing: other properties of the
+  // msg stay behind, and an array without names is half the JSON to send to Python
+  let found = 0;
+  const values = columnNames.map((name) => {
+    if (!(name in record)) return null;
+    found++;
     checkColumnValue(record[name], name);
-    columns[name] = record[name];
-  }
-  if (Object.keys(columns).length === 0) throw new FeatureError(`the object has none of the model's columns (${columnNames.join(", ")})`);
-  return columns;
+    return record[name];
+  });
+  if (found === 0) throw new FeatureError(`the object has none of the model's columns (${columnNames.join(", ")})`);
+  return values;
 }
 
 function checkColumnValue(value: unknown, name: string): void {

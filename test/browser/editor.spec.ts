@@ -189,6 +189,33 @@ describe("the editor in Chromium", function () {
     await editor.page.locator("#node-dialog-cancel").click();
   });
 
+  it("shows the H2O example's settings in its dialog, checks its MOJO (columns, labels, algorithm), and says which kind reads a file of another kind", async () => {
+    const flow = readExample("h2o-mojo-scoring");
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    const tray = await editor.editNode(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id));
+    assert.equal(await tray.locator("#node-input-kind").inputValue(), "h2o");
+    assert.equal(await tray.locator("#node-input-unknownLevels").isVisible(), true);
+    assert.equal(await tray.locator("#node-input-backend").isVisible(), false);
+    assert.equal(await tray.locator("#node-input-onnxOutput").isVisible(), false);
+    const result = tray.locator("#python-model-check-result");
+    await tray.locator("#python-model-check").click();
+    await waitFor(async () => /H2O gbm model/.test((await result.textContent()) ?? ""), 120_000, "the check's result");
+    const shown = (await result.textContent()) ?? "";
+    assert.match(shown, /Labels: benign, malignant/);
+    assert.match(shown, /Features: .*mean_texture.*size/);
+    assert.match(shown, /H2O gbm model, Binomial, exported by H2O 3\.46\.0\.11/);
+
+    await tray.locator("#node-input-modelPath").fill("models/iris/iris_mlp.onnx");
+    await tray.locator("#python-model-check").click();
+    assert.match((await result.textContent()) ?? "", /A \.onnx file is read by Model "ONNX model file": choose that kind, then check again\./);
+    await tray.locator("#node-input-kind").selectOption("onnx");
+    assert.equal(await tray.locator("#node-input-onnxOutput").isVisible(), true);
+    assert.equal(await tray.locator("#node-input-unknownLevels").isVisible(), false);
+    await tray.locator("#python-model-check").click();
+    await waitFor(async () => /ONNX outputs: output_0 \(this node uses output_0\)/.test((await result.textContent()) ?? ""), 120_000, "the ONNX check's result");
+    await editor.page.locator("#node-dialog-cancel").click();
+  });
+
   it("shows records from iris-in scored by the Keras example in the Debug sidebar", async () => {
     const flow = readExample("keras-iris-scoring");
     // the filter before the flow: the editor hands a change of flow to the Debug filter

@@ -26,8 +26,8 @@ function modelFlow(model: Record<string, unknown>) {
   ];
 }
 
-/** Sends every holdout row through the node; the results in row order. */
-async function scoreHoldout(): Promise<unknown[]> {
+/** Sends every holdout row through the node (as `payloadOf` makes it); the results in row order. */
+async function scoreHoldout(payloadOf: (row: number[]) => unknown = (row) => row): Promise<unknown[]> {
   const results: unknown[] = new Array(ROWS.length);
   let received = 0;
   const all = new Promise<void>((resolve, reject) => {
@@ -41,7 +41,7 @@ async function scoreHoldout(): Promise<unknown[]> {
     });
     helper.getNode("errors").on("input", (msg: { error: { message: string } }) => reject(new Error(msg.error.message)));
   });
-  ROWS.forEach((row, index) => helper.getNode("model").receive({ payload: row, index }));
+  ROWS.forEach((row, index) => helper.getNode("model").receive({ payload: payloadOf(row), index }));
   await all;
   return results;
 }
@@ -117,6 +117,18 @@ describe("python-model node with ONNX models (real Python, onnxruntime)", functi
       );
     });
   }
+
+  it("takes features by name for a model with an input per feature (skl2onnx, one type per column), equal to predict_proba", async () => {
+    await helper.load([pythonModel, catchNode], modelFlow({ modelPath: path.join(IRIS, "iris_logreg_columns.onnx") }));
+    await waitForStatus("model", /^ready$/, 120_000, "the ONNX model loaded");
+    const names = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"];
+    const results = (await scoreHoldout((row) => Object.fromEntries([...names].reverse().map((name) => [name, row[names.indexOf(name)]])))) as Labelled[];
+    assertClose(
+      results.map((result) => result.probabilities),
+      reference("sklearn", path.join(IRIS, "iris_logreg.joblib")) as number[][],
+      1e-5,
+    );
+  });
 
   it("gives the output named in the dialog: skl2onnx's label output, each record's class as predict gives it", async () => {
     await helper.load([pythonModel, catchNode], modelFlow({ modelPath: path.join(IRIS, "iris_logreg.onnx"), onnxOutput: "output_label" }));

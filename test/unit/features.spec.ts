@@ -45,9 +45,10 @@ describe("extractFeatures", () => {
 describe("extractColumns (column-named models: H2O)", () => {
   const columns = ["radius", "size", "texture"];
 
-  it("takes the model's columns from an object, leaving other properties behind; a column it lacks stays missing", () => {
-    assert.deepEqual(extractColumns({ radius: 14.2, size: "large", texture: null, id: "r-7" }, columns), { radius: 14.2, size: "large", texture: null });
-    assert.deepEqual(extractColumns({ radius: 14.2 }, columns), { radius: 14.2 });
+  it("takes the model's columns from an object in their order, leaving other properties behind; a column it lacks is missing (null)", () => {
+    assert.deepEqual(extractColumns({ texture: null, size: "large", radius: 14.2, id: "r-7" }, columns), [14.2, "large", null]);
+    assert.deepEqual(extractColumns({ radius: 14.2 }, columns), [14.2, null, null]);
+    assert.deepEqual(extractColumns({ radius: 14.2, size: "large" }), { radius: 14.2, size: "large" });
     assert.deepEqual(extractColumns({ features: [14.2, "large", 20.1] }, columns), [14.2, "large", 20.1]);
   });
 
