@@ -5,6 +5,7 @@ import { installKafkaTools } from "./lib/install-kafka-tools";
 import { installKcat } from "./lib/install-kcat";
 import { installLibrdkafka } from "./lib/install-librdkafka";
 import { installPython } from "./lib/install-python";
+import { installSchemaRegistry } from "./lib/install-schema-registry";
 
 /** Everything the demo and the tests need beyond npm packages; fast when already done. */
 export async function setup(): Promise<void> {
@@ -13,6 +14,7 @@ export async function setup(): Promise<void> {
   await installLibrdkafka();
   await installPython();
   await installH2o();
+  await installSchemaRegistry();
   await installKcat();
   await installChromium();
 }

@@ -8,6 +8,8 @@ export const KAFKA_LIBS = path.join(KAFKA_HOME, "libs");
 /** h2o-genmodel and the h2o handler's batch scorer (.h2o/libs; the node passes its jars to the handler). */
 export { H2O_LIBS };
 export const H2O_HOME = path.dirname(H2O_LIBS);
+/** Apicurio Registry, the Confluent-compatible Schema Registry the tests run (install-schema-registry.ts). */
+export const SCHEMA_REGISTRY_HOME = path.join(ROOT, ".schema-registry");
 export const VENV = path.join(ROOT, ".venv");
 export const VENV_PYTHON = path.join(VENV, "bin", "python");
 
