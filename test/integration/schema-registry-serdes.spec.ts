@@ -13,6 +13,12 @@ import { NotWireFormatError, readFrame } from "../../src/kafka/schema-registry/w
 import { PYTHON } from "../support/python";
 
 const PEER = path.join(PACKAGE_ROOT, "test", "support", "registry_peer.py");
+const PROTO_DIR = path.join(PACKAGE_ROOT, "test", "support", "protobuf");
+/** order.proto's Order: the second message of a file that imports another, as protobuf's JSON mapping gives it with every field. */
+const ORDERS = [
+  { id: "o-1", total: { currency: "EUR", units: "9007199254740993" }, lines: [{ sku: "s1", qty: 2 }], status: "SHIPPED", score: 0.5, counts: { x: 1 } },
+  { id: "o-2", total: { currency: "", units: "0" }, lines: [], status: "NEW", score: 0, counts: {} },
+];
 
 const IRIS_AVRO = {
   type: "record",
@@ -52,9 +58,11 @@ const PREDICTION_JSON_SCHEMA = {
  * or the other way. Asynchronous: the registry's log comes through this process, which
  * must keep reading it while Python waits for the registry.
  */
-function peer(action: "serialize" | "deserialize", url: string, topic: string, kind: "avro" | "json", input: unknown, schema?: object): Promise<unknown[]> {
+function peer(action: "serialize" | "deserialize", url: string, topic: string, kind: "avro" | "json" | "protobuf", input: unknown, schema?: object): Promise<unknown[]> {
   const args = [PEER, action, url, topic, kind];
-  if (schema) {
+  if (kind === "protobuf") {
+    args.push(PROTO_DIR, "order.proto", "Order");
+  } else if (schema) {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "registry-peer-")), "schema.json");
     fs.writeFileSync(file, JSON.stringify(schema));
     args.push(file);
@@ -65,7 +73,7 @@ function peer(action: "serialize" | "deserialize", url: string, topic: string, k
   });
 }
 
-async function pythonWrites(url: string, topic: string, kind: "avro" | "json", values: unknown[], schema: object): Promise<Buffer[]> {
+async function pythonWrites(url: string, topic: string, kind: "avro" | "json" | "protobuf", values: unknown[], schema: object): Promise<Buffer[]> {
   return ((await peer("serialize", url, topic, kind, values, schema)) as string[]).map((hex) => Buffer.from(hex, "hex"));
 }
 
@@ -124,6 +132,24 @@ describe("Schema Registry serdes (real Apicurio Registry, Python confluent-kafka
     assert.deepEqual(await peer("deserialize", registry.url, "predictions-json", "json", values.map((value) => encoder.encode("predictions-json", value).toString("hex"))), values);
     assert.throws(() => encoder.encode("predictions-json", { label: "setosa", score: 7 }), (error: Error) => error instanceof SchemaMismatchError && /score must be <= 1/.test(error.message));
     assert.throws(() => encoder.encode("predictions-json", { label: "setosa" }), /must have required property 'score'/);
+  });
+
+  it("reads and writes Protobuf records with Python both ways: a referenced file, message indexes, 64-bit integers, enums, maps, defaults", async () => {
+    const written = await pythonWrites(registry.url, "orders-pb", "protobuf", ORDERS, {});
+    assert.deepEqual([...written[0].subarray(5, 7)], [2, 2], "Order is message [1]");
+    const decoder = new SchemaDecoder(client);
+    await decoder.prepare(written);
+    assert.deepEqual(
+      written.map((record) => plain(decoder.decode(record).payload)),
+      ORDERS,
+    );
+    assert.equal(decoder.decode(written[0]).schema.type, "PROTOBUF");
+
+    const encoder = new SchemaEncoder(client, { strategy: "topic", recordName: "Order", use: { latest: true } });
+    await encoder.prepare("orders-pb");
+    const ours = ORDERS.map((order) => encoder.encode("orders-pb", order).toString("hex"));
+    assert.deepEqual(await peer("deserialize", registry.url, "orders-pb", "protobuf", ours), ORDERS);
+    assert.throws(() => encoder.encode("orders-pb", { id: "o-3", lines: "s1" }), (error: Error) => error instanceof SchemaMismatchError && /lines: array expected/.test(error.message));
   });
 
   it("keeps reading when producers move to a compatible new version (a field with a default added), each record in the schema it was written in", async () => {

@@ -5,6 +5,8 @@ export interface SchemaCodec {
   readonly type: SchemaType;
   /** The schema's full record or message name (Avro, Protobuf), for the record-name subject strategies. */
   readonly recordName?: string;
+  /** Protobuf: the message indexes written before each record's message (which message of the schema it is). */
+  readonly messageIndexes?: number[];
   decode(body: Buffer): unknown;
   /** Throws a SchemaMismatchError naming the field when the value does not fit the schema. */
   encode(value: unknown): Buffer;

@@ -1,5 +1,6 @@
 import { avroCodec } from "./avro-codec";
 import { jsonSchemaCodec } from "./json-schema-codec";
+import { protobufCodec } from "./protobuf-codec";
 import { RegistryRefusalError, type RegistryClient, type Schema, type SchemaType } from "./registry-client";
 import type { ResolvedSchema, SchemaCodec } from "./schema-codec";
 import { readFrame, writeFrame } from "./wire-format";
@@ -18,9 +19,11 @@ export class UnknownSchemaError extends Error {
   }
 }
 
-const CODECS: Partial<Record<SchemaType, (resolved: ResolvedSchema) => SchemaCodec>> = {
+/** `messageName`: Protobuf, the message to write (else the schema's first). */
+const CODECS: Record<SchemaType, (resolved: ResolvedSchema, messageName?: string) => SchemaCodec> = {
   AVRO: avroCodec,
   JSON: jsonSchemaCodec,
+  PROTOBUF: protobufCodec,
 };
 
 /** A schema with every schema it references, depth first (a referenced schema before those that use it), each once. */
@@ -41,11 +44,11 @@ async function resolve(client: RegistryClient, schema: Schema): Promise<Resolved
   return { schema, references };
 }
 
-function codecFor(resolved: ResolvedSchema, id: number): SchemaCodec {
-  const make = CODECS[resolved.schema.schemaType];
-  if (!make) throw new UnknownSchemaError(`schema ${id} is ${resolved.schema.schemaType}, which is not read yet (Avro and JSON Schema are)`);
+function codecFor(resolved: ResolvedSchema, id: number, messageName?: string): SchemaCodec {
+  const make = CODECS[resolved.schema.schemaType] as (typeof CODECS)[SchemaType] | undefined;
+  if (!make) throw new UnknownSchemaError(`schema ${id} is of type ${resolved.schema.schemaType}, which is not read (Avro, Protobuf and JSON Schema are)`);
   try {
-    return make(resolved);
+    return make(resolved, messageName);
   } catch (error) {
     throw new UnknownSchemaError(`schema ${id} cannot be read: ${(error as Error).message}`);
   }
@@ -102,7 +105,7 @@ export type SubjectStrategy = "topic" | "record" | "topic-record";
 
 export interface EncoderSettings {
   strategy: SubjectStrategy;
-  /** The record's full name, for the record strategies (else the name in the schema to register). */
+  /** The record's full name, for the record strategies (else the name in the schema to register); for Protobuf also the message written (else the schema's first). */
   recordName?: string;
   /** Which version of the subject: its latest (re-read every `latestTtlMs`), a version, a schema id, or a schema to register. */
   use: { latest: true } | { version: number } | { id: number } | { register: Schema };
@@ -151,12 +154,12 @@ export class SchemaEncoder {
       id = found.id;
       schema = found;
     }
-    this.byTopic.set(topic, { id, codec: codecFor(await resolve(this.client, schema), id), at: Date.now() });
+    this.byTopic.set(topic, { id, codec: codecFor(await resolve(this.client, schema), id, this.settings.recordName), at: Date.now() });
   }
 
   encode(topic: string, value: unknown): Buffer {
     const known = this.byTopic.get(topic);
     if (!known) throw new Error(`no schema was prepared for ${topic}`);
-    return writeFrame(known.id, known.codec.encode(value));
+    return writeFrame(known.id, known.codec.encode(value), known.codec.messageIndexes);
   }
 }
