@@ -4,10 +4,15 @@ import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { ProducerStoppedError } from "./produce-errors";
 import { decodeRecord, reportedRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
+import { RegistryUnavailableError } from "./schema-registry/registry-client";
+import type { SchemaDecoder } from "./schema-registry/serdes";
 import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
 
 const FIRST_RESTART_DELAY_MS = 5000;
 const MAX_RESTART_DELAY_MS = 60_000;
+/** The pauses before asking a schema registry that did not answer again. */
+const FIRST_REGISTRY_RETRY_MS = 1000;
+const MAX_REGISTRY_RETRY_MS = 30_000;
 /** How often a consumer waiting for room sends a heartbeat and checks it is still wanted. */
 const WAIT_CHECK_MS = 1000;
 /**
@@ -67,6 +72,8 @@ export interface ConsumerLoopOptions {
   /** Where failed records go; blank for none. */
   deadLetterTopic: string;
   refusalPolicy: RefusalPolicy;
+  /** Values in a Schema Registry's wire format (payload format "schema-registry"): the schemas of a batch are fetched before its records are emitted. */
+  schemas?: SchemaDecoder;
 }
 
 export type ConsumerState = "connecting" | "connected" | "paused" | "disconnected" | "error";
@@ -86,6 +93,8 @@ export interface ConsumerLoopEvents {
   onRefused: (refusal: Refusal) => void;
   /** A dead letter could not be written and is being retried (with the failure), or is written again (undefined). */
   onDeadLetterRetry: (error: Error | undefined) => void;
+  /** The schema registry did not answer and records wait for it (with the failure), or it answers again (undefined). */
+  onRegistryWait?: (error: Error | undefined) => void;
 }
 
 /**
@@ -198,6 +207,7 @@ export class ConsumerLoop {
     const { topic, partition } = batch;
     // a stop, a rebalance or a stopped partition can only come while this loop awaits: checked then, not per record
     if (!control.stillValid() || this.tracker.isStopped(topic, partition)) return;
+    if (this.options.schemas && !(await this.fetchSchemas(this.options.schemas, batch, control))) return;
     for (const record of batch.records) {
       // back-pressure waits here rather than pausing the consumer: a pause drops the
       // batch the client already fetched, and fetching it again caps throughput
@@ -207,8 +217,33 @@ export class ConsumerLoop {
       control.handled(record.offset);
       if (!this.tracker.track(topic, partition, record.offset)) continue; // fetched again while in flight
       if (this.deadLetters) this.originals.set(recordKey(topic, partition, record.offset), { topic, partition, record });
-      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.options.source);
+      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.options.source, this.options.schemas);
       this.events.onRecord(msg, error);
+    }
+  }
+
+  /**
+   * Fetches the schemas of a batch's records that are not known yet. While the registry
+   * does not answer, the batch waits (1 s, then twice as long up to 30 s), so that good
+   * records are not failed for it; false if the batch is no longer to be emitted.
+   */
+  private async fetchSchemas(schemas: SchemaDecoder, batch: RecordBatch, control: BatchControl): Promise<boolean> {
+    let delay = FIRST_REGISTRY_RETRY_MS;
+    let waited = false;
+    for (;;) {
+      try {
+        await schemas.prepare(batch.records.map((record) => record.value ?? null));
+        if (waited) this.events.onRegistryWait?.(undefined);
+        return true;
+      } catch (error) {
+        if (!(error instanceof RegistryUnavailableError)) throw error;
+        waited = true;
+        this.events.onRegistryWait?.(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(MAX_REGISTRY_RETRY_MS, delay * 2);
+      await control.heartbeat();
+      if (this.stopping || !control.stillValid()) return false;
     }
   }
 

@@ -2,13 +2,18 @@ import { isUtf8 } from "node:buffer";
 import type { ConsumedRecord, Headers, OutgoingRecord } from "./engine";
 import type { SettlementHandle } from "./settlement";
 
-export type PayloadFormat = "json" | "text" | "buffer";
+export type PayloadFormat = "json" | "text" | "buffer" | "schema-registry";
 /** How keys and header values are given: UTF-8 strings, or Buffers as read. */
 export type KeyHeaderFormat = "string" | "buffer";
 
 export interface DecodeFormats {
   payload: PayloadFormat;
   keyHeaders: KeyHeaderFormat;
+}
+
+/** Reads a value in a Schema Registry's wire format (SchemaDecoder, prepared for the record's batch). */
+export interface ValueDecoder {
+  decode(value: Buffer | null): { payload: unknown; schema: { id: number; type: string } };
 }
 
 /** The msg properties kafka-in sets, one msg per record. */
@@ -20,8 +25,12 @@ export interface RecordMessage {
   offset: string;
   timestamp: number;
   headers: Record<string, string | Buffer>;
-  /** keyBuffer: the key's bytes, when the key is given as a string but is not valid UTF-8 (the string then has U+FFFD in their place). */
-  kafka: SettlementHandle & { keyBuffer?: Buffer };
+  /**
+   * keyBuffer: the key's bytes, when the key is given as a string but is not valid UTF-8
+   * (the string then has U+FFFD in their place); schema: the registry schema the value was
+   * written in.
+   */
+  kafka: SettlementHandle & { keyBuffer?: Buffer; schema?: { id: number; type: string } };
   [property: string]: unknown;
 }
 
@@ -31,8 +40,8 @@ export const MAX_JSON_DEPTH = 1000;
 export class RecordDecodeError extends Error {
   constructor(
     message: string,
-    /** invalid: not JSON; too-deep: JSON nested deeper than MAX_JSON_DEPTH. */
-    readonly reason: "invalid" | "too-deep",
+    /** invalid: not JSON; too-deep: JSON nested deeper than MAX_JSON_DEPTH; schema: not readable with the schema registry. */
+    readonly reason: "invalid" | "too-deep" | "schema",
   ) {
     super(message);
     this.name = "RecordDecodeError";
@@ -50,11 +59,12 @@ export function decodeRecord(
   message: ConsumedRecord,
   formats: DecodeFormats,
   source: string,
+  schemas?: ValueDecoder,
 ): { msg: RecordMessage; error?: RecordDecodeError } {
   const asBuffers = formats.keyHeaders === "buffer";
   const value = message.value ?? null;
   const msg: RecordMessage = {
-    payload: value === null || formats.payload === "buffer" ? value : value.toString("utf8"),
+    payload: value === null || formats.payload === "buffer" || formats.payload === "schema-registry" ? value : value.toString("utf8"),
     key: message.key == null ? null : asBuffers ? message.key : message.key.toString("utf8"),
     topic,
     partition,
@@ -64,6 +74,17 @@ export function decodeRecord(
     kafka: { source, topic, partition, offset: message.offset },
   };
   if (!asBuffers && message.key && !isUtf8(message.key)) msg.kafka.keyBuffer = message.key;
+  if (formats.payload === "schema-registry" && value !== null) {
+    if (!schemas) return { msg, error: new RecordDecodeError("no schema registry is configured", "schema") };
+    try {
+      const decoded = schemas.decode(value);
+      msg.payload = decoded.payload;
+      msg.kafka.schema = decoded.schema;
+    } catch (error) {
+      // the payload stays the record's bytes, for Catch and the dead-letter topic
+      return { msg, error: new RecordDecodeError((error as Error).message, "schema") };
+    }
+  }
   if (formats.payload === "json" && typeof msg.payload === "string") {
     if (nestedDeeperThan(msg.payload, MAX_JSON_DEPTH)) {
       return { msg, error: new RecordDecodeError(`nested deeper than ${MAX_JSON_DEPTH} levels`, "too-deep") };

@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Node, NodeAPI } from "node-red";
 import { ConsumerLoop, type ConsumerState, type Refusal, type StateDetail } from "../kafka/consumer-loop";
 import { MAX_JSON_DEPTH } from "../kafka/record-codec";
+import { SchemaDecoder } from "../kafka/schema-registry/serdes";
 import { settleMessage } from "../kafka/settlement";
 import { parseTopics } from "../kafka/topics";
-import { KAFKA_IN_DEFAULTS, numberSetting, type KafkaBrokerNode, type KafkaInDef } from "./node-config";
+import { KAFKA_IN_DEFAULTS, numberSetting, type KafkaBrokerNode, type KafkaInDef, type SchemaRegistryNode } from "./node-config";
 import { shortReason, showStatus } from "./status";
 
 const COMMIT_INTERVAL_MS = 200;
@@ -18,7 +19,12 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     // a topic from an environment variable is read once, at deploy
     const topicSetting: unknown = config.topicType === "env" ? RED.util.evaluateNodeProperty(config.topic, "env", this, {}) : config.topic;
     const topic = typeof topicSetting === "string" ? topicSetting.trim() : "";
-    const problem = !broker ? RED._("kafka-in.errors.no-broker") : (broker.configError ?? (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
+    const useRegistry = config.payloadFormat === "schema-registry";
+    const registry = useRegistry ? (RED.nodes.getNode(config.registry ?? "") as SchemaRegistryNode | null) : null;
+    const registryProblem = !useRegistry ? undefined : !registry ? RED._("kafka-in.errors.no-registry") : registry.configError;
+    const problem = !broker
+      ? RED._("kafka-in.errors.no-broker")
+      : (broker.configError ?? registryProblem ?? (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
     if (!broker?.connection || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);
@@ -31,6 +37,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     let state: ConsumerState = "connecting";
     let detail: StateDetail | undefined;
     let deadLetterRetry: Error | undefined;
+    let registryWait: Error | undefined;
     let failedPerS = 0;
     const deadLetterTopic = (config.deadLetterTopic ?? "").trim();
     const render = (): void => {
@@ -49,6 +56,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         const more = stopped.length > 1 ? RED._("kafka-in.status.more-stopped", { count: stopped.length - 1 }) : "";
         return showStatus(this, "error", RED._("kafka-in.status.stopped", { where: where(first), reason: shortReason(first.reason) }) + more);
       }
+      if (registryWait) return showStatus(this, "busy", RED._("kafka-in.status.registry-wait", { error: shortReason(registryWait) }));
       if (deadLetterRetry) return showStatus(this, "busy", RED._("kafka-in.status.dead-letter-retry", { topic: deadLetterTopic, error: shortReason(deadLetterRetry) }));
       if (state === "paused") return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.inFlight ?? 0 }));
       if (failedPerS > 0) {
@@ -81,7 +89,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         groupId: config.groupId || "node-red",
         fromBeginning: Boolean(config.fromBeginning),
         formats: {
-          payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" ? config.payloadFormat : "json",
+          payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" || useRegistry ? config.payloadFormat : "json",
           keyHeaders: config.keyHeaderFormat === "buffer" ? "buffer" : "string",
         },
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
@@ -89,13 +97,14 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         commitIntervalMs: COMMIT_INTERVAL_MS,
         deadLetterTopic,
         refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",
+        schemas: registry?.client ? new SchemaDecoder(registry.client) : undefined,
       },
       {
         onRecord: (msg, decodeError) => {
           if (decodeError) {
             // the record is reported with its original text, then counts as dealt with
-            const message =
-              decodeError.reason === "too-deep" ? RED._("kafka-in.errors.too-deep", { depth: MAX_JSON_DEPTH }) : RED._("kafka-in.errors.invalid-json", { error: decodeError.message });
+            const key = { "too-deep": "kafka-in.errors.too-deep", invalid: "kafka-in.errors.invalid-json", schema: "kafka-in.errors.schema" }[decodeError.reason];
+            const message = RED._(key, { depth: MAX_JSON_DEPTH, error: decodeError.message });
             this.error(message, msg);
             settleMessage(msg, "failed", { error: message, node: this.id });
             return;
@@ -104,6 +113,11 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         },
         onState: showState,
         onRefused: reportRefusal,
+        onRegistryWait: (error) => {
+          if (error) this.warn(RED._("kafka-in.errors.registry-wait", { error: error.message }));
+          registryWait = error;
+          render();
+        },
         onDeadLetterRetry: (error) => {
           if (error) this.warn(RED._("kafka-in.errors.dead-letter-retry", { topic: deadLetterTopic, error: error.message }));
           deadLetterRetry = error;

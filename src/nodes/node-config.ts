@@ -5,6 +5,7 @@ import type { EngineChoice } from "../kafka/engines/open-engine";
 import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
+import type { RegistryClient } from "../kafka/schema-registry/registry-client";
 import type { ModelKind } from "../python/protocol";
 
 /** Node properties exactly as the editor saves them (see nodes/*.html `defaults`). */
@@ -64,6 +65,8 @@ export interface KafkaInDef extends NodeDef {
   deadLetterTopic: string;
   /** What becomes of a record the broker refuses for good (absent in flows made before it existed: stop). */
   refusalPolicy?: RefusalPolicy;
+  /** The schema-registry config node, for payload format "schema-registry". */
+  registry?: string;
 }
 
 /** kafka-in settings used when the node leaves them blank (the editor offers the same). */
@@ -137,4 +140,24 @@ export function numberSetting(value: number | string | undefined, fallback: numb
   const parsed = typeof value === "number" ? value : Number.parseInt(String(value ?? ""), 10);
   if (!Number.isFinite(parsed)) return fallback;
   return Math.min(max, Math.max(min, Math.trunc(parsed)));
+}
+
+export interface SchemaRegistryDef extends NodeDef {
+  urls: string;
+  /** none, basic (username and password) or bearer (a token). */
+  auth: string;
+}
+
+export interface SchemaRegistryCredentials {
+  username?: string;
+  password?: string;
+  token?: string;
+  /** PEM of the CA that signed the registry's certificate. */
+  ca?: string;
+}
+
+export interface SchemaRegistryNode extends Node<SchemaRegistryCredentials> {
+  /** Unset when the settings are unusable; configError then says why. */
+  client?: RegistryClient;
+  configError?: string;
 }

@@ -1,19 +1,12 @@
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as sinon from "sinon";
 import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../scripts/lib/embedded-schema-registry";
-import { PACKAGE_ROOT } from "../../src/package-paths";
 import { RegistryClient, RegistryUnavailableError } from "../../src/kafka/schema-registry/registry-client";
 import { SchemaMismatchError } from "../../src/kafka/schema-registry/schema-codec";
 import { SchemaDecoder, SchemaEncoder, UnknownSchemaError } from "../../src/kafka/schema-registry/serdes";
 import { NotWireFormatError, readFrame } from "../../src/kafka/schema-registry/wire-format";
-import { PYTHON } from "../support/python";
+import { peer, pythonWrites } from "../support/schema-registry";
 
-const PEER = path.join(PACKAGE_ROOT, "test", "support", "registry_peer.py");
-const PROTO_DIR = path.join(PACKAGE_ROOT, "test", "support", "protobuf");
 /** order.proto's Order: the second message of a file that imports another, as protobuf's JSON mapping gives it with every field. */
 const ORDERS = [
   { id: "o-1", total: { currency: "EUR", units: "9007199254740993" }, lines: [{ sku: "s1", qty: 2 }], status: "SHIPPED", score: 0.5, counts: { x: 1 } },
@@ -52,30 +45,6 @@ const PREDICTION_JSON_SCHEMA = {
   required: ["label", "score"],
   additionalProperties: false,
 };
-
-/**
- * Confluent's Python serializers against the same registry: values in, hex records out,
- * or the other way. Asynchronous: the registry's log comes through this process, which
- * must keep reading it while Python waits for the registry.
- */
-function peer(action: "serialize" | "deserialize", url: string, topic: string, kind: "avro" | "json" | "protobuf", input: unknown, schema?: object): Promise<unknown[]> {
-  const args = [PEER, action, url, topic, kind];
-  if (kind === "protobuf") {
-    args.push(PROTO_DIR, "order.proto", "Order");
-  } else if (schema) {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "registry-peer-")), "schema.json");
-    fs.writeFileSync(file, JSON.stringify(schema));
-    args.push(file);
-  }
-  return new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, args, { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as unknown[])));
-    child.stdin?.end(JSON.stringify(input));
-  });
-}
-
-async function pythonWrites(url: string, topic: string, kind: "avro" | "json" | "protobuf", values: unknown[], schema: object): Promise<Buffer[]> {
-  return ((await peer("serialize", url, topic, kind, values, schema)) as string[]).map((hex) => Buffer.from(hex, "hex"));
-}
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 

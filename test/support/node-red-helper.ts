@@ -7,6 +7,7 @@ import kafkaCommitModule = require("../../src/nodes/kafka-commit");
 import kafkaInModule = require("../../src/nodes/kafka-in");
 import kafkaOutModule = require("../../src/nodes/kafka-out");
 import pythonModelModule = require("../../src/nodes/python-model");
+import schemaRegistryModule = require("../../src/nodes/schema-registry");
 import { PACKAGE_ROOT } from "../../src/package-paths";
 import { waitFor } from "./python";
 
@@ -44,7 +45,8 @@ export const kafkaCommit = withMessages(kafkaCommitModule);
 export const kafkaIn = withMessages(kafkaInModule);
 export const kafkaOut = withMessages(kafkaOutModule);
 export const pythonModel = withMessages(pythonModelModule);
-export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, catchNode];
+export const schemaRegistry = withMessages(schemaRegistryModule);
+export const allNodes = [kafkaBroker, kafkaIn, kafkaOut, kafkaCommit, pythonModel, schemaRegistry, catchNode];
 
 /** Every status a node has shown, oldest first. The helper records status calls on one spy shared by every node: this node's are picked out. */
 export function statusesOf(nodeId: string): { fill?: string; text?: string }[] {

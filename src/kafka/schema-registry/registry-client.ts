@@ -101,6 +101,11 @@ export class RegistryClient {
     return id;
   }
 
+  /** The subjects the registry holds: what the dialog's connection test asks. */
+  subjects(): Promise<string[]> {
+    return this.get<string[]>("/subjects");
+  }
+
   private get<T>(path: string): Promise<T> {
     return this.request<T>("GET", path);
   }

@@ -1,0 +1,155 @@
+import * as assert from "node:assert/strict";
+import * as net from "node:net";
+import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../../scripts/lib/embedded-schema-registry";
+import { catchNode, helper, kafkaBroker, kafkaIn, schemaRegistry, statusFill, statusOf, waitForStatus } from "../../support/node-red-helper";
+import { consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
+import { waitFor } from "../../support/python";
+import { pythonWrites } from "../../support/schema-registry";
+
+const READING = { type: "record", name: "Reading", namespace: "plant", fields: [{ name: "sensor", type: "string" }, { name: "value", type: "double" }] };
+const READINGS = [
+  { sensor: "a", value: 1.5 },
+  { sensor: "b", value: -2.25 },
+];
+const ORDER = { id: "o-1", total: { currency: "EUR", units: "12" }, lines: [{ sku: "s1", qty: 2 }], status: "SHIPPED", score: 0.5, counts: { x: 1 } };
+const PREDICTION_SCHEMA = { $schema: "http://json-schema.org/draft-07/schema#", title: "Prediction", type: "object", properties: { label: { type: "string" }, score: { type: "number" } } };
+
+interface Received {
+  payload: unknown;
+  key: string | null;
+  kafka: { schema?: { id: number; type: string } };
+  error?: { message: string };
+}
+
+/**
+ * A TCP door in front of the registry: closed, nothing answers on its port (connections
+ * are refused), as when the registry is down; opened, it passes connections through.
+ */
+async function registryDoor(target: URL): Promise<{ url: string; open(): void; close(): Promise<void> }> {
+  let isOpen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (!isOpen) return socket.destroy();
+    const upstream = net.connect(Number(target.port), target.hostname);
+    sockets.add(socket).add(upstream);
+    socket.pipe(upstream).pipe(socket);
+    const end = (): void => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${target.pathname}`,
+    open: () => (isOpen = true),
+    close: () => {
+      sockets.forEach((socket) => socket.destroy());
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function flow(registryUrl: string, input: string, deadLetterTopic = "") {
+  return [
+    { id: "f1", type: "tab" },
+    { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "schema-registry-test" },
+    { id: "registry", type: "schema-registry", urls: registryUrl, auth: "none" },
+    { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("registry"), fromBeginning: true, payloadFormat: "schema-registry", registry: "registry", deadLetterTopic, wires: [["out"]] },
+    { id: "out", type: "helper", z: "f1" },
+    { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+    { id: "errors", type: "helper", z: "f1" },
+  ];
+}
+
+/** kafka-in reading Schema Registry records on the real broker, with a real registry (Apicurio) and Confluent's Python serializers writing them. */
+describe(`kafka-in with a schema registry (real broker, real registry) [${TEST_ENGINE} engine]`, function () {
+  this.timeout(180_000);
+  let registry: EmbeddedSchemaRegistry;
+
+  before(async () => {
+    registry = await startSchemaRegistry();
+  });
+
+  after(async () => {
+    await registry?.stop();
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it("decodes Avro, Protobuf and JSON Schema records into msg.payload with msg.kafka.schema; a record not in the wire format goes to Catch and the dead-letter topic byte for byte, and the rest flows", async () => {
+    const input = uniqueName("registry-in");
+    const deadLetters = uniqueName("registry-dlq");
+    await createTopic(input, 1);
+    await createTopic(deadLetters, 1);
+    const [avroA, avroB] = await pythonWrites(registry.url, input, "avro", READINGS, READING);
+    const [order] = await pythonWrites(registry.url, `${input}-orders`, "protobuf", [ORDER], {});
+    const [prediction] = await pythonWrites(registry.url, `${input}-predictions`, "json", [{ label: "setosa", score: 0.9 }], PREDICTION_SCHEMA);
+    const plainJson = Buffer.from(JSON.stringify(READINGS[0]));
+    await produce(input, [
+      { key: "avro-a", value: avroA },
+      { key: "plain", value: plainJson },
+      { key: "avro-b", value: avroB },
+      { key: "order", value: order },
+      { key: "prediction", value: prediction },
+    ]);
+    await helper.load([kafkaBroker, kafkaIn, schemaRegistry, catchNode], flow(registry.url, input, deadLetters));
+    const received: Received[] = [];
+    const caught: Received[] = [];
+    helper.getNode("out").on("input", (msg: Received) => received.push(msg));
+    helper.getNode("errors").on("input", (msg: Received) => caught.push(msg));
+    await waitFor(() => received.length === 4 && caught.length === 1, 60_000, "four records decoded and one caught");
+
+    const byKey = new Map(received.map((msg) => [msg.key, msg]));
+    assert.deepEqual(JSON.parse(JSON.stringify(byKey.get("avro-a")?.payload)), READINGS[0]);
+    assert.deepEqual(JSON.parse(JSON.stringify(byKey.get("avro-b")?.payload)), READINGS[1]);
+    assert.equal(byKey.get("avro-a")?.kafka.schema?.type, "AVRO");
+    assert.equal(byKey.get("avro-a")?.kafka.schema?.id, avroA.readInt32BE(1));
+    assert.deepEqual(byKey.get("order")?.payload, ORDER);
+    assert.equal(byKey.get("order")?.kafka.schema?.type, "PROTOBUF");
+    assert.deepEqual(byKey.get("prediction")?.payload, { label: "setosa", score: 0.9 });
+    assert.equal(byKey.get("prediction")?.kafka.schema?.type, "JSON");
+
+    assert.equal(caught[0].key, "plain");
+    assert.match(caught[0].error?.message ?? "", /Record cannot be read with the schema registry: not a Schema Registry record \(its first byte is 123, not the magic byte 0\)/);
+    assert.ok(Buffer.isBuffer(caught[0].payload) && caught[0].payload.equals(plainJson), "Catch gets the record's bytes");
+    const [dead] = await consume(deadLetters, 1, 60_000);
+    assert.ok(dead.value?.equals(plainJson), "the dead letter is the record byte for byte");
+  });
+
+  it("waits for a registry that does not answer, says so in its status, and delivers every record once it answers: none fails for it", async () => {
+    const input = uniqueName("registry-wait");
+    await createTopic(input, 1);
+    const records = await pythonWrites(registry.url, input, "avro", READINGS, READING);
+    await produce(
+      input,
+      records.map((value, index) => ({ key: String(index), value })),
+    );
+    const door = await registryDoor(new URL(registry.url));
+    try {
+      await helper.load([kafkaBroker, kafkaIn, schemaRegistry, catchNode], flow(door.url, input));
+      const received: Received[] = [];
+      const caught: Received[] = [];
+      helper.getNode("out").on("input", (msg: Received) => received.push(msg));
+      helper.getNode("errors").on("input", (msg: Received) => caught.push(msg));
+      await waitForStatus("in", /^waiting for the schema registry: /, 60_000, "the wait for the registry");
+      assert.equal(statusFill("in"), "yellow");
+      assert.equal(received.length, 0);
+      door.open();
+      await waitFor(() => received.length === 2, 60_000, "both records once the registry answers");
+      assert.deepEqual(
+        received.map((msg) => JSON.parse(JSON.stringify(msg.payload)) as unknown),
+        READINGS,
+      );
+      assert.equal(caught.length, 0);
+      await waitForStatus("in", "subscribed", 30_000, "the status back to subscribed");
+      assert.match(statusOf("in"), /^subscribed$/);
+    } finally {
+      await door.close();
+    }
+  });
+});
