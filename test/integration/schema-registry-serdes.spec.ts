@@ -1,10 +1,13 @@
 import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as sinon from "sinon";
 import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../scripts/lib/embedded-schema-registry";
 import { RegistryClient, RegistryUnavailableError } from "../../src/kafka/schema-registry/registry-client";
 import { SchemaMismatchError } from "../../src/kafka/schema-registry/schema-codec";
 import { SchemaDecoder, SchemaEncoder, UnknownSchemaError } from "../../src/kafka/schema-registry/serdes";
 import { NotWireFormatError, readFrame } from "../../src/kafka/schema-registry/wire-format";
+import { helper, schemaRegistry } from "../support/node-red-helper";
 import { peer, pythonWrites } from "../support/schema-registry";
 
 /** order.proto's Order: the second message of a file that imports another, as protobuf's JSON mapping gives it with every field. */
@@ -145,6 +148,38 @@ describe("Schema Registry serdes (real Apicurio Registry, Python confluent-kafka
     assert.throws(() => decoder.decode(unknownId), (error: Error) => error instanceof UnknownSchemaError && /the schema registry has no schema 2147483392/.test(error.message));
     assert.throws(() => decoder.decode(truncated));
     assert.deepEqual(plain(decoder.decode(good).payload), IRIS_VALUES[0]);
+  });
+
+  it("answers the schema-registry dialog's Test connection: the subjects a registry holds, or why none answered, with the saved secret when the dialog hides it", async () => {
+    await helper.startServer();
+    try {
+      await helper.load([schemaRegistry], [{ id: "registry", type: "schema-registry", urls: registry.url, auth: "basic" }], { registry: { username: "reader", password: "s3cret" } });
+      const subjects = (await client.subjects()).length;
+      const test = (body: object) => helper.request().post("/schema-registry/test").send(body);
+      assert.deepEqual((await test({ id: "registry", urls: registry.url, auth: "none" })).body, { ok: true, subjects });
+      // a registry that notes the credentials it is sent
+      const sent: (string | undefined)[] = [];
+      const recorder = http.createServer((request, response) => {
+        sent.push(request.headers.authorization);
+        response.setHeader("Content-Type", "application/json");
+        response.end("[]");
+      });
+      await new Promise<void>((resolve) => recorder.listen(0, "127.0.0.1", resolve));
+      try {
+        const url = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+        assert.deepEqual((await test({ id: "registry", urls: url, auth: "basic", username: "reader", password: "__PWRD__" })).body, { ok: true, subjects: 0 });
+        assert.deepEqual(sent, [`Basic ${Buffer.from("reader:s3cret").toString("base64")}`]);
+      } finally {
+        recorder.close();
+      }
+      const down = (await test({ urls: "http://127.0.0.1:9/apis/ccompat/v7", auth: "none" })).body as { ok: boolean; error: string };
+      assert.equal(down.ok, false);
+      assert.match(down.error, /the schema registry did not answer \(http:\/\/127\.0\.0\.1:9\/apis\/ccompat\/v7: connect ECONNREFUSED/);
+      assert.deepEqual((await test({ urls: "ftp://registry", auth: "none" })).body, { ok: false, error: "ftp://registry is not an http:// or https:// URL" });
+    } finally {
+      await helper.unload();
+      await helper.stopServer();
+    }
   });
 
   it("says the registry is unavailable when it does not answer, so the records wait instead of failing", async () => {

@@ -14,6 +14,10 @@ declare module "node-red-node-test-helper" {
     unload(): Promise<void>;
     getNode(id: string): TestNode;
     startServer(): Promise<void>;
+    /** supertest against the editor's admin API (after startServer). */
+    request(): {
+      post(path: string): { send(body: object): Promise<{ status: number; body: unknown }> };
+    };
     stopServer(): Promise<void>;
     settings(settings: object): void;
     /** A sinon spy on Node-RED's log, with its level numbers. */
