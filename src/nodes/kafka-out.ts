@@ -2,14 +2,18 @@ import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import type { Codec, ConnectionState, Delivery, EngineProducer, OutgoingRecord, ProducerSettings } from "../kafka/engine";
 import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
 import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
+import { encoderSettings } from "../kafka/schema-registry/registry-settings";
+import { RegistryValueWriter } from "../kafka/schema-registry/registry-writer";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
-import type { AcksSetting, KafkaBrokerNode, KafkaOutDef } from "./node-config";
+import type { AcksSetting, KafkaBrokerNode, KafkaOutDef, SchemaRegistryNode } from "./node-config";
 import { RateStatus } from "./rate-status";
 import { failMessage } from "./report-failure";
 import { shortReason, showStatus } from "./status";
 
 /** msg.partition names a partition the topic does not have: writing it again would fail again. */
 class MissingPartitionError extends Error {}
+/** msg.payload cannot be written in the registry's schema (it does not fit, or there is no such schema). */
+class UnwritableValueError extends Error {}
 
 const ACKS: Record<AcksSetting, ProducerSettings["acks"]> = { all: -1, leader: 1, none: 0 };
 const CODECS: Codec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
@@ -31,6 +35,22 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     if (!broker?.connection || problem) {
       unusable(problem ?? "");
       return;
+    }
+    let registryWriter: RegistryValueWriter | undefined;
+    let registryWait: Error | undefined;
+    if (config.valueFormat === "schema-registry") {
+      const registry = RED.nodes.getNode(config.registry ?? "") as SchemaRegistryNode | null;
+      try {
+        if (!registry?.client) throw new Error(registry?.configError ?? RED._("kafka-out.errors.no-registry"));
+        registryWriter = new RegistryValueWriter(registry.client, encoderSettings(config), (error) => {
+          if (error && !registryWait) this.warn(RED._("kafka-out.errors.registry-wait", { error: error.message }));
+          registryWait = error;
+          render();
+        });
+      } catch (error) {
+        unusable(RED._("kafka-out.errors.registry-settings", { error: (error as Error).message }));
+        return;
+      }
     }
     const configuredTopic = (config.topic ?? "").trim();
     const topicType = config.topicType || "str";
@@ -54,6 +74,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     let connectionError: Error | undefined;
     let retrying: Error | undefined;
     const render = (): void => {
+      if (registryWait) return showStatus(this, "busy", RED._("kafka-out.status.registry-wait", { error: shortReason(registryWait) }));
       if (retrying) return showStatus(this, "busy", RED._("kafka-out.status.retrying", { error: shortReason(retrying) }));
       if (rates.show(this)) return;
       if (connectionState === "error") return showStatus(this, "error", RED._("kafka-out.status.error", { error: shortReason(connectionError) }));
@@ -119,7 +140,13 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       // a record from kafka-in waits out a broker out of reach (kafka-in bounds how many
       // wait); any other msg fails once the client has given up retrying
       const retry = settlementHandle(msg) !== undefined;
-      write(topic, record, retry).then(
+      const valued = registryWriter
+        ? registryWriter.value(topic, msg.payload, retry).then(
+            (value) => ({ ...record, value }),
+            (error: Error) => Promise.reject(error instanceof ProducerStoppedError ? error : new UnwritableValueError(RED._("kafka-out.errors.registry-value", { error: error.message }))),
+          )
+        : Promise.resolve(record);
+      valued.then((ready) => write(topic, ready, retry)).then(
         (delivery) => {
           settleMessage(msg, "processed");
           rates.succeeded();
@@ -129,7 +156,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         (error: Error) => {
           // closing: the record is left unsettled, to be read again
           if (error instanceof ProducerStoppedError) return done();
-          if (error instanceof MissingPartitionError) return reject(msg, error, done);
+          if (error instanceof MissingPartitionError || error instanceof UnwritableValueError) return reject(msg, error, done);
           const key = error instanceof ProduceRefusedError ? "kafka-out.errors.refused" : "kafka-out.errors.produce";
           const failure = new Error(RED._(key, { error: error.message }));
           settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
@@ -152,6 +179,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
 
     this.on("close", (_removed: boolean, done: () => void) => {
       rates.stop();
+      registryWriter?.stop();
       producer.stop();
       broker.deregister(this).finally(done);
     });

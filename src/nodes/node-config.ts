@@ -92,6 +92,17 @@ export interface KafkaOutDef extends NodeDef {
   timestampFromMsg: boolean;
   /** Writes with an idempotent producer (forces acks all). */
   idempotent: boolean;
+  /** "auto" (objects as JSON, strings as text, Buffers as bytes) or "schema-registry". */
+  valueFormat?: string;
+  /** The schema-registry config node, for value format "schema-registry". */
+  registry?: string;
+  subjectStrategy?: string;
+  recordName?: string;
+  schemaSource?: string;
+  schemaVersion?: string | number;
+  schemaId?: string | number;
+  schemaType?: string;
+  schemaText?: string;
 }
 
 export type OutputShape = "auto" | "raw" | "value" | "label";

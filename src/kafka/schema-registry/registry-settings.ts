@@ -1,4 +1,5 @@
 import type { RegistrySettings } from "./registry-client";
+import type { EncoderSettings, SubjectStrategy } from "./serdes";
 
 /** The registry's settings from a node's configuration and credentials. */
 export function registrySettings(config: { urls?: string; auth?: string }, credentials: { username?: string; password?: string; token?: string; ca?: string }): RegistrySettings {
@@ -13,4 +14,40 @@ export function registrySettings(config: { urls?: string; auth?: string }, crede
   if (config.auth === "basic") return { ...settings, username: credentials.username ?? "", password: credentials.password ?? "" };
   if (config.auth === "bearer") return { ...settings, token: credentials.token ?? "" };
   return settings;
+}
+
+/** The node's settings for writing registry records, as the editor saves them. */
+export interface WriterConfig {
+  subjectStrategy?: string;
+  recordName?: string;
+  /** latest, version, id or register. */
+  schemaSource?: string;
+  schemaVersion?: string | number;
+  schemaId?: string | number;
+  /** AVRO, PROTOBUF or JSON: the type of schemaText, for register. */
+  schemaType?: string;
+  schemaText?: string;
+}
+
+function wholeNumber(value: string | number | undefined, what: string): number {
+  const number = typeof value === "number" ? value : Number.parseInt(String(value ?? ""), 10);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${what} must be a whole number from 1, not ${JSON.stringify(value ?? "")}`);
+  return number;
+}
+
+/** Which subject and schema kafka-out writes in; throws naming the setting that cannot be used. */
+export function encoderSettings(config: WriterConfig): EncoderSettings {
+  const strategy: SubjectStrategy = config.subjectStrategy === "record" || config.subjectStrategy === "topic-record" ? config.subjectStrategy : "topic";
+  const recordName = config.recordName?.trim() || undefined;
+  let use: EncoderSettings["use"];
+  if (config.schemaSource === "version") use = { version: wholeNumber(config.schemaVersion, "the schema version") };
+  else if (config.schemaSource === "id") use = { id: wholeNumber(config.schemaId, "the schema id") };
+  else if (config.schemaSource === "register") {
+    const schemaType = config.schemaType === "PROTOBUF" || config.schemaType === "JSON" ? config.schemaType : "AVRO";
+    const schema = config.schemaText?.trim() ?? "";
+    if (!schema) throw new Error("registering a schema needs the schema");
+    use = { register: { schemaType, schema, references: [] } };
+  } else use = { latest: true };
+  if (strategy !== "topic" && !recordName && !("register" in use)) throw new Error(`the ${strategy} subject strategy needs the record name`);
+  return { strategy, recordName, use };
 }

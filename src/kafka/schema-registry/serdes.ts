@@ -123,6 +123,8 @@ const LATEST_TTL_MS = 60_000;
  */
 export class SchemaEncoder {
   private readonly byTopic = new Map<string, { id: number; codec: SchemaCodec; at: number }>();
+  /** Lookups under way, by topic: the records that arrive meanwhile wait for the same one. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: RegistryClient,
@@ -137,9 +139,18 @@ export class SchemaEncoder {
     return strategy === "record" ? name : `${topic}-${name}`;
   }
 
-  async prepare(topic: string): Promise<void> {
+  prepare(topic: string): Promise<void> {
     const known = this.byTopic.get(topic);
-    if (known && !("latest" in this.settings.use && Date.now() - known.at > LATEST_TTL_MS)) return;
+    if (known && !("latest" in this.settings.use && Date.now() - known.at > LATEST_TTL_MS)) return Promise.resolve();
+    let pending = this.pending.get(topic);
+    if (!pending) {
+      pending = this.lookUp(topic).finally(() => this.pending.delete(topic));
+      this.pending.set(topic, pending);
+    }
+    return pending;
+  }
+
+  private async lookUp(topic: string): Promise<void> {
     const { use } = this.settings;
     let id: number;
     let schema: Schema;

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../../scripts/lib/embedded-schema-registry";
-import { catchNode, helper, kafkaBroker, kafkaIn, schemaRegistry, statusFill, statusOf, waitForStatus } from "../../support/node-red-helper";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, schemaRegistry, statusFill, statusOf, waitForStatus } from "../../support/node-red-helper";
 import { consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
 import { waitFor } from "../../support/python";
-import { pythonWrites } from "../../support/schema-registry";
+import { peer, pythonWrites } from "../../support/schema-registry";
 
 const READING = { type: "record", name: "Reading", namespace: "plant", fields: [{ name: "sensor", type: "string" }, { name: "value", type: "double" }] };
 const READINGS = [
@@ -119,6 +119,39 @@ describe(`kafka-in with a schema registry (real broker, real registry) [${TEST_E
     assert.ok(Buffer.isBuffer(caught[0].payload) && caught[0].payload.equals(plainJson), "Catch gets the record's bytes");
     const [dead] = await consume(deadLetters, 1, 60_000);
     assert.ok(dead.value?.equals(plainJson), "the dead letter is the record byte for byte");
+  });
+
+  it("kafka-out writes msg.payload as registry records Python reads: Avro registered from the dialog, Protobuf in the latest version Python registered, the message by its name; a payload that does not fit goes to Catch naming the field", async () => {
+    const avroTopic = uniqueName("registry-out-avro");
+    const protoTopic = uniqueName("registry-out-proto");
+    await createTopic(avroTopic, 1);
+    await createTopic(protoTopic, 1);
+    await pythonWrites(registry.url, protoTopic, "protobuf", [ORDER], {}); // registers <topic>-value, as Python's serializer does
+    await helper.load(
+      [kafkaBroker, kafkaOut, schemaRegistry, catchNode],
+      [
+        { id: "f1", type: "tab" },
+        { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "schema-registry-test" },
+        { id: "registry", type: "schema-registry", urls: registry.url, auth: "none" },
+        { id: "avro-out", type: "kafka-out", z: "f1", broker: "broker", topic: avroTopic, acks: "all", valueFormat: "schema-registry", registry: "registry", schemaSource: "register", schemaType: "AVRO", schemaText: JSON.stringify(READING), wires: [] },
+        { id: "proto-out", type: "kafka-out", z: "f1", broker: "broker", topic: protoTopic, acks: "all", valueFormat: "schema-registry", registry: "registry", schemaSource: "latest", recordName: "Order", wires: [] },
+        { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+        { id: "errors", type: "helper", z: "f1" },
+      ],
+    );
+    const caught: Received[] = [];
+    helper.getNode("errors").on("input", (msg: Received) => caught.push(msg));
+    helper.getNode("avro-out").receive({ payload: READINGS[0], key: "a" });
+    helper.getNode("avro-out").receive({ payload: { sensor: "c", value: "high" }, key: "bad" });
+    helper.getNode("avro-out").receive({ payload: READINGS[1], key: "b" });
+    helper.getNode("proto-out").receive({ payload: ORDER, key: "o" });
+    const avroRecords = await consume(avroTopic, 2, 60_000);
+    const [protoRecord] = await consume(protoTopic, 1, 60_000);
+    assert.deepEqual(await peer("deserialize", registry.url, avroTopic, "avro", avroRecords.map((record) => record.value?.toString("hex"))), READINGS);
+    assert.deepEqual(await peer("deserialize", registry.url, protoTopic, "protobuf", [protoRecord.value?.toString("hex")]), [ORDER]);
+    await waitFor(() => caught.length === 1, 10_000, "the payload that does not fit at Catch");
+    assert.equal(caught[0].key, "bad");
+    assert.match(caught[0].error?.message ?? "", /Cannot write msg.payload in the registry's schema: the value does not fit the Avro schema plant.Reading: value: "high"/);
   });
 
   it("waits for a registry that does not answer, says so in its status, and delivers every record once it answers: none fails for it", async () => {
