@@ -65,7 +65,7 @@ function flow(registryUrl: string, input: string, deadLetterTopic = "") {
 }
 
 /** kafka-in reading Schema Registry records on the real broker, with a real registry (Apicurio) and Confluent's Python serializers writing them. */
-describe(`kafka-in with a schema registry (real broker, real registry) [${TEST_ENGINE} engine]`, function () {
+describe(`kafka-in and kafka-out with a schema registry (real broker, real registry) [${TEST_ENGINE} engine]`, function () {
   this.timeout(180_000);
   let registry: EmbeddedSchemaRegistry;
 
