@@ -6,6 +6,7 @@ import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
 import type { RegistryClient } from "../kafka/schema-registry/registry-client";
+import type { WriterConfig } from "../kafka/schema-registry/registry-settings";
 import type { ModelKind } from "../python/protocol";
 
 /** Node properties exactly as the editor saves them (see nodes/*.html `defaults`). */
@@ -77,7 +78,8 @@ export const KAFKA_IN_DEFAULTS = {
 
 export type AcksSetting = "all" | "leader" | "none";
 
-export interface KafkaOutDef extends NodeDef {
+/** With the registry writer's settings (subject, schema), used with value format "schema-registry". */
+export interface KafkaOutDef extends NodeDef, WriterConfig {
   broker: string;
   topic: string;
   /** "str" (the default: blank means msg.topic), or msg, flow, global or env: where to read the topic per message. */
@@ -96,13 +98,6 @@ export interface KafkaOutDef extends NodeDef {
   valueFormat?: string;
   /** The schema-registry config node, for value format "schema-registry". */
   registry?: string;
-  subjectStrategy?: string;
-  recordName?: string;
-  schemaSource?: string;
-  schemaVersion?: string | number;
-  schemaId?: string | number;
-  schemaType?: string;
-  schemaText?: string;
 }
 
 export type OutputShape = "auto" | "raw" | "value" | "label";
