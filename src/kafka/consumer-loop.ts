@@ -3,6 +3,7 @@ import type { BatchControl, ConsumedRecord, EngineConsumer, RecordBatch } from "
 import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { ProducerStoppedError } from "./produce-errors";
+import { RetryBackoff } from "./retry-backoff";
 import { decodeRecord, reportedRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
 import { RegistryUnavailableError } from "./schema-registry/registry-client";
 import type { SchemaDecoder } from "./schema-registry/serdes";
@@ -10,9 +11,6 @@ import { registerSettler, type Failure, type SettleOutcome, type SettlementHandl
 
 const FIRST_RESTART_DELAY_MS = 5000;
 const MAX_RESTART_DELAY_MS = 60_000;
-/** The pauses before asking a schema registry that did not answer again. */
-const FIRST_REGISTRY_RETRY_MS = 1000;
-const MAX_REGISTRY_RETRY_MS = 30_000;
 /** How often a consumer waiting for room sends a heartbeat and checks it is still wanted. */
 const WAIT_CHECK_MS = 1000;
 /**
@@ -228,20 +226,16 @@ export class ConsumerLoop {
    * records are not failed for it; false if the batch is no longer to be emitted.
    */
   private async fetchSchemas(schemas: SchemaDecoder, batch: RecordBatch, control: BatchControl): Promise<boolean> {
-    let delay = FIRST_REGISTRY_RETRY_MS;
-    let waited = false;
+    const backoff = new RetryBackoff({ retrying: (error) => this.events.onRegistryWait?.(error), recovered: () => this.events.onRegistryWait?.(undefined) });
     for (;;) {
       try {
         await schemas.prepare(batch.records.map((record) => record.value ?? null));
-        if (waited) this.events.onRegistryWait?.(undefined);
+        backoff.succeeded();
         return true;
       } catch (error) {
         if (!(error instanceof RegistryUnavailableError)) throw error;
-        waited = true;
-        this.events.onRegistryWait?.(error);
+        await backoff.wait(error);
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(MAX_REGISTRY_RETRY_MS, delay * 2);
       await control.heartbeat();
       if (this.stopping || !control.stillValid()) return false;
     }

@@ -4,9 +4,9 @@ const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
 
 /**
- * The pauses between attempts to write records a broker did not take for the moment:
- * 1 s, then twice as long each time up to 30 s, told to the node through its events
- * (retrying, then recovered once a write succeeds).
+ * The pauses between attempts at what failed for the moment (records a broker did not
+ * take, a schema registry that did not answer): 1 s, then twice as long each time up to
+ * 30 s, told to the node through its events (retrying, then recovered once an attempt succeeds).
  */
 export class RetryBackoff {
   private failuresInARow = 0;
@@ -28,7 +28,7 @@ export class RetryBackoff {
     this.endWait = undefined;
   }
 
-  /** A write went through: the next failure waits the shortest time again. */
+  /** An attempt went through: the next failure waits the shortest time again. */
   succeeded(): void {
     if (this.failuresInARow > 0) this.events.recovered?.();
     this.failuresInARow = 0;
