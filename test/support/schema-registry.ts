@@ -23,7 +23,7 @@ export function peer(action: "serialize" | "deserialize", url: string, topic: st
     args.push(file);
   }
   return new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, args, { timeout: 20_000, killSignal: "SIGABRT", env: { ...process.env, PYTHONFAULTHANDLER: "1" } }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as unknown[])));
+    const child = execFile(PYTHON, args, { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as unknown[])));
     child.stdin?.end(JSON.stringify(input));
   });
 }
