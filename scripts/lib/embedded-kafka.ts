@@ -16,6 +16,8 @@ export interface EmbeddedKafka {
   brokers: string;
   /** The secured listeners' bootstrap addresses, when asked for. */
   secure?: { tls: string; saslTls: string };
+  /** The OAUTHBEARER listener's bootstrap address, when asked for. */
+  oauth?: string;
   dataDir: string;
   /** `broker.log` in the data dir, appended to across runs and rotated (process-log.ts). */
   logFile: string;
@@ -41,12 +43,25 @@ export interface SecureListeners {
 
 const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"];
 
+/**
+ * A SASL_PLAINTEXT listener for OAUTHBEARER: tokens are JWTs checked by Kafka's own
+ * validator (OAuthBearerValidatorCallbackHandler) against the issuer's JWKS.
+ */
+export interface OAuthListener {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** connections.max.reauth.ms: clients must log in again within it and before their token expires. */
+  reauthenticateMs: number;
+}
+
 export interface EmbeddedKafkaOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port: number;
   controllerPort: number;
   secure?: SecureListeners;
+  oauth?: OAuthListener;
   startTimeoutMs?: number;
 }
 
@@ -61,21 +76,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-interface SecurePorts {
-  tls: number;
-  saslTls: number;
+interface ListenerPorts {
+  plain: number;
+  controller: number;
+  tls?: number;
+  saslTls?: number;
+  oauth?: number;
 }
 
-function serverProperties(dataDir: string, port: number, controllerPort: number, secure?: SecureListeners, ports?: SecurePorts): string {
-  const listeners = [`PLAINTEXT://127.0.0.1:${port}`];
-  if (ports) listeners.push(`SSL://127.0.0.1:${ports.tls}`, `SASL_SSL://127.0.0.1:${ports.saslTls}`);
+function serverProperties(dataDir: string, ports: ListenerPorts, options: EmbeddedKafkaOptions): string {
+  const { secure, oauth } = options;
+  const controllerPort = ports.controller;
+  const listeners = [`PLAINTEXT://127.0.0.1:${ports.plain}`];
+  if (secure) listeners.push(`SSL://127.0.0.1:${ports.tls}`, `SASL_SSL://127.0.0.1:${ports.saslTls}`);
+  if (oauth) listeners.push(`OAUTH://127.0.0.1:${ports.oauth}`);
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(",")}`,
     `advertised.listeners=${listeners.join(",")}`,
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT",
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `log.dirs=${path.join(dataDir, "logs")}`,
@@ -90,6 +111,7 @@ function serverProperties(dataDir: string, port: number, controllerPort: number,
     "share.coordinator.state.topic.min.isr=1",
     "group.initial.rebalance.delay.ms=0",
     ...(secure ? securityProperties(secure) : []),
+    ...(oauth ? oauthProperties(oauth) : []),
     "",
   ].join("\n");
 }
@@ -110,6 +132,27 @@ function securityProperties(secure: SecureListeners): string[] {
   ];
 }
 
+function oauthProperties(oauth: OAuthListener): string[] {
+  const prefix = "listener.name.oauth";
+  return [
+    `${prefix}.sasl.enabled.mechanisms=OAUTHBEARER`,
+    `${prefix}.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;`,
+    `${prefix}.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler`,
+    // Kafka 4.1's default validator checks a JWT's claims but not its signature; the broker one checks both against the JWKS
+    "sasl.oauthbearer.jwt.validator.class=org.apache.kafka.common.security.oauthbearer.BrokerJwtValidator",
+    // the validator reads these broker-wide, not per listener
+    `sasl.oauthbearer.jwks.endpoint.url=${oauth.jwksUrl}`,
+    `sasl.oauthbearer.expected.audience=${oauth.audience}`,
+    `sasl.oauthbearer.expected.issuer=${oauth.issuer}`,
+    `${prefix}.oauthbearer.connections.max.reauth.ms=${oauth.reauthenticateMs}`,
+  ];
+}
+
+/** Kafka 4 fetches only the OAuth URLs a system property allows. */
+function oauthJvmArguments(oauth: OAuthListener | undefined): string[] {
+  return oauth ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${oauth.jwksUrl}`] : [];
+}
+
 /** KRaft keeps SCRAM credentials in its metadata log: they are written when the storage is formatted. */
 function scramArguments(secure: SecureListeners | undefined): string[] {
   if (!secure) return [];
@@ -117,10 +160,10 @@ function scramArguments(secure: SecureListeners | undefined): string[] {
 }
 
 /** A Kafka JVM logging into `log`; `logged` resolves once all its output is in the log. */
-function java(args: string[], log: ProcessLog): { jvm: TiedProcess; logged: Promise<void> } {
+function java(args: string[], log: ProcessLog, jvmArguments: string[] = []): { jvm: TiedProcess; logged: Promise<void> } {
   // slf4j-simple prints no time by default: a crash log is easier to read with it
   const logTimes = ["-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSXXX"];
-  const jvm = spawnTied("java", ["-Xms256m", "-Xmx512m", ...logTimes, "-cp", path.join(KAFKA_LIBS, "*"), ...args], { stdout: "pipe", stderr: "pipe" });
+  const jvm = spawnTied("java", ["-Xms256m", "-Xmx512m", ...logTimes, ...jvmArguments, "-cp", path.join(KAFKA_LIBS, "*"), ...args], { stdout: "pipe", stderr: "pipe" });
   return { jvm, logged: log.follow([jvm.child.stdout, jvm.child.stderr]) };
 }
 
@@ -139,14 +182,16 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   fs.mkdirSync(dataDir, { recursive: true });
   const properties = path.join(dataDir, "server.properties");
   const log = openProcessLog(path.join(dataDir, "broker.log"), "Kafka broker");
-  const securePorts = options.secure ? { tls: await freePort(), saslTls: await freePort() } : undefined;
-  fs.writeFileSync(properties, serverProperties(dataDir, port, controllerPort, options.secure, securePorts));
+  const ports: ListenerPorts = { plain: port, controller: controllerPort };
+  if (options.secure) Object.assign(ports, { tls: await freePort(), saslTls: await freePort() });
+  if (options.oauth) ports.oauth = await freePort();
+  fs.writeFileSync(properties, serverProperties(dataDir, ports, options));
   if (!fs.existsSync(path.join(dataDir, "logs", "meta.properties"))) {
     const clusterId = crypto.randomBytes(16).toString("base64url");
     await runToEnd(["kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", properties, ...scramArguments(options.secure)], log);
   }
 
-  const { jvm: broker, logged } = java(["kafka.Kafka", properties], log);
+  const { jvm: broker, logged } = java(["kafka.Kafka", properties], log, oauthJvmArguments(options.oauth));
   let exited = false;
   void broker.exited.then(() => (exited = true));
   const brokers = `127.0.0.1:${port}`;
@@ -160,8 +205,9 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
     await stop();
     throw new Error(`${(error as Error).message}\n--- last lines of ${log.file} ---\n${lastLines(log.text(), 30).join("\n")}`);
   }
-  const secure = securePorts && { tls: `127.0.0.1:${securePorts.tls}`, saslTls: `127.0.0.1:${securePorts.saslTls}` };
-  return { brokers, secure, dataDir, logFile: log.file, log: log.text, exited: broker.exited, stop };
+  const secure = options.secure && { tls: `127.0.0.1:${ports.tls}`, saslTls: `127.0.0.1:${ports.saslTls}` };
+  const oauth = options.oauth && `127.0.0.1:${ports.oauth}`;
+  return { brokers, secure, oauth, dataDir, logFile: log.file, log: log.text, exited: broker.exited, stop };
 }
 
 /** A broker on free ports with a fresh data dir that is deleted when it stops: for tests and benchmarks. */

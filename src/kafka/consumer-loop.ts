@@ -179,7 +179,10 @@ export class ConsumerLoop {
           this.joined = true;
           this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
         },
-        disconnected: () => this.events.onState("disconnected"),
+        // a failed consumer disconnects as it is left: its error stays shown until the restart
+        disconnected: () => {
+          if (this.consumer === consumer) this.events.onState("disconnected");
+        },
       },
     );
     return consumer;

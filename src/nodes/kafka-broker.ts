@@ -54,6 +54,7 @@ export = function registerKafkaBroker(RED: NodeAPI): void {
       tlsCert: { type: "text" },
       tlsKey: { type: "password" },
       tlsPassphrase: { type: "password" },
+      oauthClientSecret: { type: "password" },
     },
   });
 };
@@ -69,5 +70,16 @@ function brokerSecurity(config: KafkaBrokerDef, credentials: KafkaBrokerCredenti
     sasl: config.saslMechanism || "none",
     username: credentials.username,
     password: credentials.password,
+    oauth:
+      config.saslMechanism === "oauthbearer"
+        ? {
+            tokenEndpoint: config.oauthTokenEndpoint ?? "",
+            clientId: config.oauthClientId ?? "",
+            clientSecret: credentials.oauthClientSecret ?? "",
+            scope: config.oauthScope,
+            audience: config.oauthAudience,
+          }
+        : undefined,
+    oauthExtensions: config.oauthExtensions,
   });
 }

@@ -22,6 +22,13 @@ export interface KafkaBrokerDef extends NodeDef {
   tlsCertFile: string;
   tlsKeyFile: string;
   saslMechanism: SaslMechanism;
+  /** OAUTHBEARER's client-credentials grant (the secret is a credential). */
+  oauthTokenEndpoint?: string;
+  oauthClientId?: string;
+  oauthScope?: string;
+  oauthAudience?: string;
+  /** SASL extensions, "name=value,name=value". */
+  oauthExtensions?: string;
   /** Which Kafka client the nodes use (absent in flows made before it existed: auto). */
   engine?: EngineChoice;
 }
@@ -35,6 +42,7 @@ export interface KafkaBrokerCredentials {
   tlsCert?: string;
   tlsKey?: string;
   tlsPassphrase?: string;
+  oauthClientSecret?: string;
 }
 
 /** What kafka-in and kafka-out see of their kafka-broker config node. */

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { securityOptions, SecurityConfigError, type SecurityConfig } from "../../src/kafka/security";
+import { parseExtensions, securityOptions, SecurityConfigError, type SecurityConfig } from "../../src/kafka/security";
 
 const CA = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----";
 const CERT = "-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----";
@@ -52,5 +52,23 @@ describe("kafka-broker security settings", () => {
     }
     assert.throws(() => securityOptions(config({ sasl: "scram-sha-512", username: "user" }), readFile), /SASL SCRAM-SHA-512 needs a username and a password/);
     assert.throws(() => securityOptions(config({ sasl: "gssapi" as never, username: "user", password: "pw" }), readFile), /unknown SASL mechanism "gssapi"/);
+  });
+
+  it("takes OAUTHBEARER with its token endpoint, client id and secret, and names what is missing or wrong", () => {
+    const oauth = { tokenEndpoint: "https://issuer.example/oauth2/token", clientId: "flow", clientSecret: "s" };
+    const options = securityOptions(config({ sasl: "oauthbearer", oauth, oauthExtensions: "logicalCluster=lkc-1, identityPoolId=pool-2" }), readFile);
+    assert.equal((options.sasl as { mechanism: string }).mechanism, "oauthbearer");
+    assert.equal(typeof (options.sasl as { oauthBearerProvider?: unknown }).oauthBearerProvider, "function", "kafkajs gets a token provider");
+    assert.deepEqual(options.oauthBearer?.extensions, { logicalCluster: "lkc-1", identityPoolId: "pool-2" });
+    assert.throws(() => securityOptions(config({ sasl: "oauthbearer" }), readFile), SecurityConfigError);
+    assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, clientSecret: "" } }), readFile), /missing: clientSecret/);
+    assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, tokenEndpoint: "issuer.example/token" } }), readFile), /is not a URL/);
+    assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, tokenEndpoint: "ftp://issuer.example/token" } }), readFile), /must be an https:\/\/ URL/);
+  });
+
+  it("reads SASL extensions as name=value pairs and refuses anything else", () => {
+    assert.deepEqual(parseExtensions(""), {});
+    assert.deepEqual(parseExtensions(" a=1 ,b = x=y "), { a: "1", b: "x=y" });
+    assert.throws(() => parseExtensions("a=1,oops"), /the SASL extension "oops" is not name=value/);
   });
 });

@@ -15,6 +15,8 @@ export class KafkajsConsumer implements EngineConsumer {
     kafka: Kafka,
     private readonly settings: ConsumerSettings,
     private readonly handlers: ConsumerHandlers,
+    /** Words an error as the nodes show it. */
+    private readonly explain: (error: Error) => Error = (error) => error,
   ) {
     // how long the broker holds a fetch while there is nothing new (kafkajs's default is
     // 5 s): short, so that a stop or a rebalance does not wait for an idle fetch
@@ -29,14 +31,18 @@ export class KafkajsConsumer implements EngineConsumer {
     this.consumer.on(CRASH, ({ payload }) => {
       // kafkajs restarts by itself after a retriable error (a coordinator still loading, a
       // broker restart); after any other it has left the group for good
-      if (!this.stopping) handlers.failed(payload.error, payload.restart);
+      if (!this.stopping) handlers.failed(this.explain(payload.error), payload.restart);
     });
     this.consumer.on(DISCONNECT, () => handlers.disconnected());
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.subscribe();
+    try {
+      await this.consumer.connect();
+      await this.subscribe();
+    } catch (error) {
+      throw this.explain(error as Error);
+    }
     await this.consumer.run({
       autoCommit: this.settings.autoCommit,
       // offsets are resolved as the loop hands them over: a batch left early (stop, rebalance) is not skipped
@@ -63,7 +69,7 @@ export class KafkajsConsumer implements EngineConsumer {
         return;
       } catch (error) {
         if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" || attempt >= SUBSCRIBE_ATTEMPTS || this.stopping) throw error;
-        this.handlers.failed(error as Error, true);
+        this.handlers.failed(this.explain(error as Error), true);
         await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS));
       }
     }

@@ -8,6 +8,23 @@ import { kafkajsLogCreator } from "./log";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the version, for the log
 const KAFKAJS_VERSION = (require("kafkajs/package.json") as { version: string }).version;
 
+/**
+ * How long before its session ends a connection logs in again (KIP-368). kafkajs's
+ * default, 10 s, makes a client whose OAuth tokens live less than that log in before
+ * every request, and the broker refuses a second login within a second of the first.
+ */
+const REAUTHENTICATE_BEFORE_MS = 3000;
+
+/**
+ * kafkajs does not read the broker's answer to an OAUTHBEARER token: a refused token
+ * shows only as the next request's ILLEGAL_SASL_STATE. Said as what it means.
+ */
+function explainRefusedToken(error: string): string {
+  return /not valid given the current SASL state/.test(error)
+    ? `the broker refused the OAuth token (${error}; kafkajs does not show the broker's reason: check the token's audience, issuer and scope, or use the librdkafka engine, which shows it)`
+    : error;
+}
+
 /** kafkajs's compression type for a codec; throws when this install cannot write it (its package did not load). */
 function compressionType(codec: Codec): CompressionTypes {
   const problem = compressionProblem(codec);
@@ -26,24 +43,33 @@ export class KafkajsEngine implements KafkaEngine {
   private readonly clients = new Map<boolean, Promise<Producer>>();
   private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
   private readonly problemListeners = new Set<(error: string) => void>();
+  private readonly oauth: boolean;
 
   constructor(
     settings: BrokerSettings,
     private readonly log: Logger,
     private readonly notify: (state: ConnectionState) => void,
   ) {
+    this.oauth = Boolean(settings.security?.oauthBearer);
     this.kafka = new Kafka({
       clientId: settings.clientId,
       brokers: settings.brokers,
-      ...settings.security,
+      ssl: settings.security?.ssl,
+      sasl: settings.security?.sasl,
+      reauthenticationThreshold: REAUTHENTICATE_BEFORE_MS,
       logLevel: logLevel.WARN,
-      logCreator: kafkajsLogCreator(log, (error) => this.problemListeners.forEach((listener) => listener(error))),
+      logCreator: kafkajsLogCreator(log, (error) => this.problemListeners.forEach((listener) => listener(this.explain(error)))),
       retry: { initialRetryTime: 300, retries: 8 },
     });
   }
 
+  /** An error as the nodes show it; only a refused OAuth token is worded anew. */
+  private explain(error: string): string {
+    return this.oauth ? explainRefusedToken(error) : error;
+  }
+
   consumer(settings: ConsumerSettings, handlers: ConsumerHandlers): EngineConsumer {
-    return new KafkajsConsumer(this.kafka, settings, handlers);
+    return new KafkajsConsumer(this.kafka, settings, handlers, (error) => (this.oauth ? Object.assign(error, { message: explainRefusedToken(error.message) }) : error));
   }
 
   producer(settings: ProducerSettings, events: ProducerEvents = {}): EngineProducer {

@@ -152,6 +152,11 @@ export class LibrdkafkaConsumer implements EngineConsumer {
       this.handlers.failed(problems.explained(error), recovering);
       if (recovering) this.checkRecovery();
     });
+    // a token refused by its endpoint: said at once, as a refused login is
+    this.consumer.on("error", (error) => {
+      const reason = problems.tokenFailed(error);
+      if (!this.stopped) this.handlers.failed(new Error(reason), false);
+    });
     this.consumer.on("disconnected", () => this.handlers.disconnected());
   }
 

@@ -44,7 +44,7 @@ export interface NativeMetadata {
   topics: { name: string; partitions: { id: number }[] }[];
 }
 
-type Config = Record<string, string | number | boolean | ((...args: never[]) => void)>;
+type Config = Record<string, string | number | boolean | ((...args: never[]) => unknown)>;
 
 interface NativeClient {
   connect(options: { timeout?: number; topic?: string }, callback: (error: NativeError | null) => void): void;
@@ -53,6 +53,8 @@ interface NativeClient {
   getMetadata(options: { topic?: string; timeout?: number }, callback: (error: NativeError | null, metadata: NativeMetadata) => void): void;
   on(event: "event.error", listener: (error: NativeError) => void): this;
   on(event: "event.log", listener: (entry: NativeLogEntry) => void): this;
+  /** A failed OAUTHBEARER token refresh (the client emits it as a plain 'error': unheard, it would throw). */
+  on(event: "error", listener: (error: Error) => void): this;
   on(event: "disconnected", listener: () => void): this;
   on(event: "ready", listener: () => void): this;
 }
@@ -78,6 +80,7 @@ export interface NativeProducer extends NativeClient {
   on(event: "delivery-report", listener: (error: NativeError | null, report: NativeDeliveryReport) => void): this;
   on(event: "event.error", listener: (error: NativeError) => void): this;
   on(event: "event.log", listener: (entry: NativeLogEntry) => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
   on(event: "disconnected", listener: () => void): this;
   on(event: "ready", listener: () => void): this;
 }

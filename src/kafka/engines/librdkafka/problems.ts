@@ -59,6 +59,15 @@ export class NativeProblems {
     this.report(error.message);
   };
 
+  /** For the client's plain 'error' events: a token refresh that failed (librdkafka asks again in 10 s). */
+  readonly tokenFailed = (error: Error): string => {
+    const reason = error.message.replace(/^oauthbearer_token_refresh_cb: /, "");
+    this.last = { reason, at: Date.now() };
+    this.log("warn", reason);
+    this.report(reason);
+    return reason;
+  };
+
   /** An error, with the reason logged for it (within `withinMs`) when there is one. */
   explained(error: NativeError, withinMs = SAME_FAILURE_MS): NativeError {
     if (!this.last || Date.now() - this.last.at > withinMs) return error;

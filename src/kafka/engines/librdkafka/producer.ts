@@ -55,6 +55,7 @@ export class SharedNativeProducer {
     });
     producer.on("event.log", problems.logged);
     producer.on("event.error", problems.errored);
+    producer.on("error", problems.tokenFailed);
     producer.on("disconnected", () => notify("disconnected"));
     notify("connecting");
     this.connected = new Promise((resolve, reject) =>
