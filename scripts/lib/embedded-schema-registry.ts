@@ -33,6 +33,8 @@ export interface EmbeddedSchemaRegistryOptions {
   /** .schema-registry/registry.log unless given. */
   logFile?: string;
   startTimeoutMs?: number;
+  /** Ask for an OAuth 2 bearer token with every request, checked against this OpenID issuer (its discovery document and JWKS). */
+  oidc?: { issuerUrl: string; audience: string };
 }
 
 const CCOMPAT_PATH = "/apis/ccompat/v7";
@@ -58,6 +60,13 @@ export async function startSchemaRegistry(options: EmbeddedSchemaRegistryOptions
     // ISO times, as in the broker's log (the app's own format prints dates as 2026-12+00-06)
     "quarkus.log.console.format": "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5p [%c{3.}] (%t) %s%e%n",
   };
+  if (options.oidc) {
+    Object.assign(settings, {
+      "quarkus.oidc.tenant-enabled": true,
+      "quarkus.oidc.auth-server-url": options.oidc.issuerUrl,
+      "quarkus.oidc.token.audience": options.oidc.audience,
+    });
+  }
   const properties = Object.entries(settings).map(([name, value]) => `-D${name}=${value}`);
   // Quarkus also reads config/application.properties in its working directory: the app's folder has none;
   // the jar's full path names the JVM in `ps`; a few test schemas need little heap

@@ -6,7 +6,7 @@ import type { DeliveryMode, RefusalPolicy } from "../kafka/consumer-loop";
 import type { SaslMechanism } from "../kafka/security";
 import type { KeyHeaderFormat, PayloadFormat } from "../kafka/record-codec";
 import type { RegistryClient } from "../kafka/schema-registry/registry-client";
-import type { WriterConfig } from "../kafka/schema-registry/registry-settings";
+import type { RegistryConfig, RegistryCredentials, WriterConfig } from "../kafka/schema-registry/registry-settings";
 import type { ModelKind } from "../python/protocol";
 
 /** Node properties exactly as the editor saves them (see nodes/*.html `defaults`). */
@@ -156,19 +156,12 @@ export function numberSetting(value: number | string | undefined, fallback: numb
   return Math.min(max, Math.max(min, Math.trunc(parsed)));
 }
 
-export interface SchemaRegistryDef extends NodeDef {
+export interface SchemaRegistryDef extends NodeDef, RegistryConfig {
   urls: string;
-  /** none, basic (username and password) or bearer (a token). */
   auth: string;
 }
 
-export interface SchemaRegistryCredentials {
-  username?: string;
-  password?: string;
-  token?: string;
-  /** PEM of the CA that signed the registry's certificate. */
-  ca?: string;
-}
+export type SchemaRegistryCredentials = RegistryCredentials;
 
 export interface SchemaRegistryNode extends Node<SchemaRegistryCredentials> {
   /** Unset when the settings are unusable; configError then says why. */

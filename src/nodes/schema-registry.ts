@@ -20,6 +20,7 @@ export = function registerSchemaRegistry(RED: NodeAPI): void {
       username: { type: "text" },
       password: { type: "password" },
       token: { type: "password" },
+      oauthClientSecret: { type: "password" },
       ca: { type: "text" },
     },
   });
@@ -33,8 +34,14 @@ export = function registerSchemaRegistry(RED: NodeAPI): void {
     let client: RegistryClient;
     try {
       const settings = registrySettings(
-        { urls: body.urls ?? "", auth: body.auth ?? "none" },
-        { username: body.username, password: secret(body.password, saved?.password), token: secret(body.token, saved?.token), ca: body.ca ?? saved?.ca },
+        { ...body, urls: body.urls ?? "", auth: body.auth ?? "none" },
+        {
+          username: body.username,
+          password: secret(body.password, saved?.password),
+          token: secret(body.token, saved?.token),
+          oauthClientSecret: secret(body.oauthClientSecret, saved?.oauthClientSecret),
+          ca: body.ca ?? saved?.ca,
+        },
       );
       if (settings.urls.length === 0) throw new Error(RED._("schema-registry.errors.no-url"));
       client = new RegistryClient({ ...settings, timeoutMs: 5000 });

@@ -13,6 +13,16 @@ describe("schema registry settings from the nodes' configuration", () => {
     assert.throws(() => registrySettings({ urls: "a:8081", auth: "none" }, {}), /a:8081 is not an http:\/\/ or https:\/\/ URL/);
   });
 
+  it("makes an OAuth token source for auth oauth, with Confluent Cloud's headers when given, and names what is missing", () => {
+    const oauth = { urls: "https://psrc.example", auth: "oauth", oauthTokenEndpoint: "https://issuer.example/token", oauthClientId: "flow" };
+    const settings = registrySettings({ ...oauth, oauthLogicalCluster: " lsrc-1 ", oauthIdentityPool: "pool-2" }, { oauthClientSecret: "s", token: "ignored" });
+    assert.ok(settings.tokens, "a token source");
+    assert.equal(settings.token, undefined);
+    assert.deepEqual(settings.headers, { "target-sr-cluster": "lsrc-1", "Confluent-Identity-Pool-Id": "pool-2" });
+    assert.equal(registrySettings(oauth, { oauthClientSecret: "s" }).headers, undefined);
+    assert.throws(() => registrySettings(oauth, {}), /missing: clientSecret/);
+  });
+
   it("says which writer setting cannot be used", () => {
     assert.deepEqual(encoderSettings({}), { strategy: "topic", recordName: undefined, use: { latest: true } });
     assert.deepEqual(encoderSettings({ schemaSource: "version", schemaVersion: "3" }).use, { version: 3 });

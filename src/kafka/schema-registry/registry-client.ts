@@ -1,5 +1,6 @@
 import * as http from "node:http";
 import * as https from "node:https";
+import { OAuthTokenError, type OAuthTokenSource } from "../oauth-tokens";
 
 export type SchemaType = "AVRO" | "PROTOBUF" | "JSON";
 
@@ -27,8 +28,12 @@ export interface RegistrySettings {
   urls: string[];
   username?: string;
   password?: string;
-  /** A bearer token, for registries behind OAuth (Confluent Cloud's). */
+  /** A fixed bearer token. */
   token?: string;
+  /** Bearer tokens from an OAuth 2 client (Confluent Cloud's registry, a registry behind Keycloak). */
+  tokens?: OAuthTokenSource;
+  /** Headers sent with every request (Confluent Cloud's `target-sr-cluster`, `Confluent-Identity-Pool-Id`). */
+  headers?: Record<string, string>;
   /** PEM of the CA that signed the registry's certificate, when it is not a public one. */
   ca?: string;
   timeoutMs?: number;
@@ -46,7 +51,10 @@ export class RegistryRefusalError extends Error {
   }
 }
 
-/** No registry answered, or it failed (5xx): worth trying again later. */
+/**
+ * No registry answered, it failed (5xx), or it refused the credentials (401, 403): worth
+ * trying again later; not the record's fault, so records wait rather than fail.
+ */
 export class RegistryUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -117,18 +125,34 @@ export class RegistryClient {
       try {
         return await this.requestOne<T>(method, new URL(base.replace(/\/+$/, "") + path), body);
       } catch (error) {
-        if (error instanceof RegistryRefusalError) throw error;
+        // an answer (a refusal, credentials refused) or no token to ask with: the next URL would say the same
+        if (error instanceof RegistryRefusalError || error instanceof RegistryUnavailableError) throw error;
         failures.push(`${base}: ${(error as Error).message}`);
       }
     }
     throw new RegistryUnavailableError(`the schema registry did not answer (${failures.join("; ")})`);
   }
 
-  private requestOne<T>(method: string, url: URL, body?: object): Promise<T> {
-    const { username, password, token, ca } = this.settings;
-    const headers: Record<string, string> = { Accept: "application/vnd.schemaregistry.v1+json, application/json" };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    else if (username) headers.Authorization = `Basic ${Buffer.from(`${username}:${password ?? ""}`).toString("base64")}`;
+  private async authorization(): Promise<string | undefined> {
+    const { username, password, token, tokens } = this.settings;
+    if (tokens) {
+      try {
+        return `Bearer ${(await tokens.token()).value}`;
+      } catch (error) {
+        if (error instanceof OAuthTokenError) throw new RegistryUnavailableError(`no OAuth token for the schema registry: ${error.message}`);
+        throw error;
+      }
+    }
+    if (token) return `Bearer ${token}`;
+    if (username) return `Basic ${Buffer.from(`${username}:${password ?? ""}`).toString("base64")}`;
+    return undefined;
+  }
+
+  private async requestOne<T>(method: string, url: URL, body?: object): Promise<T> {
+    const { ca } = this.settings;
+    const headers: Record<string, string> = { ...this.settings.headers, Accept: "application/vnd.schemaregistry.v1+json, application/json" };
+    const authorization = await this.authorization();
+    if (authorization) headers.Authorization = authorization;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) headers["Content-Type"] = "application/vnd.schemaregistry.v1+json";
     const transport = url.protocol === "https:" ? https : http;
@@ -147,6 +171,12 @@ export class RegistryClient {
             parsed = undefined;
           }
           if (status >= 500) return reject(new Error(`HTTP ${status}${parsed?.message ? `: ${parsed.message}` : ""}`));
+          if (status === 401 || status === 403) {
+            // a token it no longer takes is replaced at the next request
+            if (status === 401) this.settings.tokens?.forget();
+            const reason = parsed?.message ?? (text.trim().slice(0, 200) || response.statusMessage);
+            return reject(new RegistryUnavailableError(`the schema registry refused the credentials (${status}${reason ? `: ${reason}` : ""})`));
+          }
           if (status >= 300) {
             const reason = parsed?.message ?? (text.trim().slice(0, 200) || response.statusMessage);
             return reject(new RegistryRefusalError(`the schema registry answered ${method} ${url.pathname} with ${status}: ${reason}`, status, parsed?.error_code));

@@ -1,8 +1,31 @@
+import { OAuthTokenSource } from "../oauth-tokens";
 import type { RegistrySettings } from "./registry-client";
 import type { EncoderSettings, SubjectStrategy } from "./serdes";
 
-/** The registry's settings from a node's configuration and credentials. */
-export function registrySettings(config: { urls?: string; auth?: string }, credentials: { username?: string; password?: string; token?: string; ca?: string }): RegistrySettings {
+/** A schema-registry node's configuration, as the editor saves it. */
+export interface RegistryConfig {
+  urls?: string;
+  /** none, basic, bearer (a fixed token) or oauth (tokens from an OAuth 2 client). */
+  auth?: string;
+  oauthTokenEndpoint?: string;
+  oauthClientId?: string;
+  oauthScope?: string;
+  oauthAudience?: string;
+  /** Confluent Cloud: the registry's logical cluster id (lsrc-...) and the identity pool, sent as headers. */
+  oauthLogicalCluster?: string;
+  oauthIdentityPool?: string;
+}
+
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+  token?: string;
+  oauthClientSecret?: string;
+  ca?: string;
+}
+
+/** The registry's settings from a node's configuration and credentials; throws on what cannot work. */
+export function registrySettings(config: RegistryConfig, credentials: RegistryCredentials): RegistrySettings {
   const urls = (config.urls ?? "")
     .split(",")
     .map((url) => url.trim())
@@ -13,6 +36,19 @@ export function registrySettings(config: { urls?: string; auth?: string }, crede
   const settings: RegistrySettings = { urls, ca: credentials.ca?.trim() || undefined };
   if (config.auth === "basic") return { ...settings, username: credentials.username ?? "", password: credentials.password ?? "" };
   if (config.auth === "bearer") return { ...settings, token: credentials.token ?? "" };
+  if (config.auth === "oauth") {
+    const tokens = new OAuthTokenSource({
+      tokenEndpoint: config.oauthTokenEndpoint ?? "",
+      clientId: config.oauthClientId ?? "",
+      clientSecret: credentials.oauthClientSecret ?? "",
+      scope: config.oauthScope,
+      audience: config.oauthAudience,
+    });
+    const headers: Record<string, string> = {};
+    if (config.oauthLogicalCluster?.trim()) headers["target-sr-cluster"] = config.oauthLogicalCluster.trim();
+    if (config.oauthIdentityPool?.trim()) headers["Confluent-Identity-Pool-Id"] = config.oauthIdentityPool.trim();
+    return { ...settings, tokens, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  }
   return settings;
 }
 
