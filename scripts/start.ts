@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { HOLDOUT_ROWS } from "./lib/demo-model";
 import { scriptKafkaLog } from "./lib/kafka-log";
 import { startEmbeddedKafka } from "./lib/embedded-kafka";
+import { startSchemaRegistry } from "./lib/embedded-schema-registry";
 import { exampleTopics, readExample } from "./lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "./lib/node-red-process";
 import { step } from "./lib/project";
@@ -14,6 +15,8 @@ import { setup } from "./setup";
 const INPUT_TOPIC = "iris-in";
 const OUTPUT_TOPIC = "iris-scored";
 const DEMO_FLOW = "keras-iris-scoring";
+/** Deployed beside the demo: Avro records through the registry npm start runs. */
+const AVRO_FLOW = "avro-schema-registry-scoring";
 const REPORT_EVERY_MS = 2000;
 
 interface DemoSettings {
@@ -23,6 +26,10 @@ interface DemoSettings {
   /** The embedded broker's port, absent when KAFKA_BROKERS names a cluster to use. */
   kafkaPort?: number;
   brokers: string;
+  /** The embedded registry's port, absent when SCHEMA_REGISTRY_URL names a registry to use. */
+  registryPort?: number;
+  /** The Confluent-compatible API's base URL. */
+  registryUrl: string;
   rate: number;
   /** Seconds until it stops by itself; 0: until Ctrl-C. */
   duration: number;
@@ -43,11 +50,14 @@ function portSetting(name: string, fallback: number, highest = 65535): number {
 
 function readSettings(folder: string): DemoSettings {
   const kafkaPort = process.env.KAFKA_BROKERS ? undefined : portSetting("KAFKA_PORT", 9092, 65534); // the controller takes the next port
+  const registryPort = process.env.SCHEMA_REGISTRY_URL ? undefined : portSetting("SCHEMA_REGISTRY_PORT", 8081);
   return {
     folder,
     nodeRedPort: portSetting("NODE_RED_PORT", 1880),
     kafkaPort,
     brokers: process.env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`,
+    registryPort,
+    registryUrl: process.env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
     rate: setting("DEMO_RATE", 200),
     duration: setting("DEMO_DURATION_S", 0),
   };
@@ -122,12 +132,14 @@ async function startDemo(settings: DemoSettings, services: ServiceGroup): Promis
   const brokerLog = settings.kafkaPort === undefined ? undefined : await startKafka(settings.kafkaPort, path.join(folder, ".kafka", "data"), services);
   const kafka = new Kafka({ clientId: "demo", brokers: brokers.split(","), logLevel: logLevel.ERROR, logCreator: scriptKafkaLog("[demo]", () => services.stopping) });
   await createTopics(kafka);
+  if (settings.registryPort !== undefined) await startRegistry(settings.registryPort, path.join(folder, ".schema-registry", "registry.log"), services);
 
   const userDir = path.join(folder, ".node-red");
   const flowFile = path.join(userDir, "flows.json");
   const deployExample = !fs.existsSync(flowFile);
-  step(deployExample ? `Node-RED: deploying the example flow "${DEMO_FLOW}"` : `Node-RED: keeping your flows in ${flowFile}`);
-  const nodeRed = await startNodeRed({ userDir, port: settings.nodeRedPort, flows: deployExample ? readExample(DEMO_FLOW, brokers) : undefined });
+  step(deployExample ? `Node-RED: deploying the example flows "${DEMO_FLOW}" and "${AVRO_FLOW}"` : `Node-RED: keeping your flows in ${flowFile}`);
+  const flows = deployExample ? [...readExample(DEMO_FLOW, brokers), ...readExample(AVRO_FLOW, brokers, settings.registryUrl)] : undefined;
+  const nodeRed = await startNodeRed({ userDir, port: settings.nodeRedPort, flows });
   services.watch("Node-RED", nodeRed);
   printBanner(nodeRed, settings, brokerLog);
 
@@ -144,6 +156,15 @@ async function startKafka(port: number, dataDir: string, services: ServiceGroup)
   });
   services.watch("the Kafka broker", kafka);
   return kafka.logFile;
+}
+
+/** Starts the embedded Schema Registry (Apicurio, schemas in memory) for the Avro example. */
+async function startRegistry(port: number, logFile: string, services: ServiceGroup): Promise<void> {
+  step(`Schema Registry: starting Apicurio Registry on 127.0.0.1:${port} (schemas in memory; log ${logFile})`);
+  const registry = await startSchemaRegistry({ port, logFile }).catch((error: Error) => {
+    throw new Error(`${error.message}\nIs port ${port} taken? Set SCHEMA_REGISTRY_PORT, or SCHEMA_REGISTRY_URL to use a running registry.`);
+  });
+  services.watch("the Schema Registry", registry);
 }
 
 async function createTopics(kafka: Kafka): Promise<void> {
@@ -167,6 +188,7 @@ function printBanner(nodeRed: NodeRedProcess, settings: DemoSettings, brokerLog:
       "",
       `  Node-RED editor:  ${nodeRed.url}   (log: ${nodeRed.logFile})`,
       `  Kafka brokers:    ${settings.brokers}${brokerLog ? `   (log: ${brokerLog})` : ""}`,
+      `  Schema Registry:  ${settings.registryUrl}   (the Avro example: "iris-avro-in" -> "iris-avro-scored")`,
       `  Demo feed:        ${settings.rate} records/s of iris measurements into "${INPUT_TOPIC}"`,
       `  Scored records:   "${OUTPUT_TOPIC}" (the Debug sidebar shows a sample)`,
       "  Ctrl-C stops everything.",

@@ -18,11 +18,14 @@ export function exampleNames(): string[] {
     .sort();
 }
 
-/** An example flow as the Import menu would give it, with its broker nodes pointed at `brokers`. */
-export function readExample(name: string, brokers?: string): FlowNode[] {
+/** An example flow as the Import menu would give it, with its broker nodes pointed at `brokers` and its registries at `registryUrl`. */
+export function readExample(name: string, brokers?: string, registryUrl?: string): FlowNode[] {
   const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, `${name}.json`), "utf8")) as FlowNode[];
-  if (!brokers) return flow;
-  return flow.map((node) => (node.type === "kafka-broker" ? { ...node, brokers } : node));
+  return flow.map((node) => {
+    if (node.type === "kafka-broker" && brokers) return { ...node, brokers };
+    if (node.type === "schema-registry" && registryUrl) return { ...node, urls: registryUrl };
+    return node;
+  });
 }
 
 /**

@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Locator } from "playwright-core";
 import { freePort } from "../../scripts/lib/embedded-kafka";
+import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../scripts/lib/embedded-schema-registry";
 import { exampleNames, exampleTopics, readExample, type FlowNode } from "../../scripts/lib/example-flows";
 import { startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
 import { PACKAGE_ROOT } from "../../src/package-paths";
@@ -32,8 +34,11 @@ describe("the editor in Chromium", function () {
   let nodeRed: NodeRedProcess;
   let browser: Browser;
   let editor: NodeRedEditor;
+  /** For the examples with a schema-registry node, as `npm start` runs one. */
+  let registry: EmbeddedSchemaRegistry;
 
   before(async () => {
+    registry = await startSchemaRegistry({ logFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "registry-editor-")), "registry.log") });
     nodeRed = await startNodeRed({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), "node-red-editor-")), port: await freePort(), flows: [] });
     // as `npm start` does; another spec on the same broker may have made them already
     for (const topic of exampleTopics()) await createTopic(topic, topic === "iris-in" ? 3 : 1).catch(() => undefined);
@@ -50,6 +55,8 @@ describe("the editor in Chromium", function () {
   after(async () => {
     await browser?.close();
     await nodeRed?.stop();
+    await registry?.stop();
+    if (registry) fs.rmSync(path.dirname(registry.logFile), { recursive: true, force: true });
     if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
     if (!UPDATE_SCREENSHOTS) fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
@@ -148,6 +155,14 @@ describe("the editor in Chromium", function () {
       assert.equal(await brokers.inputValue(), "127.0.0.1:9092");
       await brokers.fill(testBrokers());
       await broker.locator("#node-config-dialog-ok").click();
+      if (flow.some((node) => node.type === "schema-registry")) {
+        // likewise its registry, named where `npm start` runs one
+        const registryDialog = await editor.editConfigNodeOf("registry");
+        const urls = registryDialog.locator("#node-config-input-urls");
+        assert.equal(await urls.inputValue(), "http://127.0.0.1:8081/apis/ccompat/v7");
+        await urls.fill(registry.url);
+        await registryDialog.locator("#node-config-dialog-ok").click();
+      }
       await editor.page.locator("#node-dialog-ok").click();
 
       const shownBefore = (await editor.notifications()).length;
@@ -168,6 +183,50 @@ describe("the editor in Chromium", function () {
       );
     });
   }
+
+  it("shows OAuth's settings in the schema registry and kafka broker dialogs of the Avro example, and tests the registry connection", async () => {
+    const flow = readExample("avro-schema-registry-scoring");
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    await editor.editNode(editor.workspaceNodeWithId(nodeOfType(flow, "kafka-in").id));
+    const flagged = async (field: Locator): Promise<boolean> => ((await field.getAttribute("class")) ?? "").split(/\s+/).includes("input-error");
+
+    const registryDialog = await editor.editConfigNodeOf("registry");
+    const result = registryDialog.locator("#schema-registry-test-result");
+    await registryDialog.locator("#schema-registry-test").click();
+    await waitFor(async () => /Connected: the registry holds \d+ subjects/.test((await result.textContent()) ?? ""), 30_000, "the connection test's result");
+    const auth = registryDialog.locator("#node-config-input-auth");
+    await auth.selectOption("oauth");
+    assert.equal(await registryDialog.locator("#node-config-input-oauthTokenEndpoint").isVisible(), true);
+    assert.equal(await registryDialog.locator("#node-config-input-username").isVisible(), false);
+    await registryDialog.locator("#node-config-input-oauthTokenEndpoint").fill("https://login.example.com/oauth2/token");
+    await registryDialog.locator("#node-config-input-oauthClientId").fill("scoring-flow");
+    await registryDialog.locator("#node-config-input-oauthClientSecret").fill("secret");
+    await registryDialog.locator("#node-config-input-oauthLogicalCluster").fill("lsrc-12345");
+    await registryDialog.locator("#node-config-input-oauthIdentityPool").fill("pool-6789");
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "schema-registry-dialog.png") });
+    await registryDialog.locator("#node-config-dialog-cancel").click();
+
+    const broker = await editor.editConfigNodeOf("broker");
+    await broker.locator("#node-config-input-saslMechanism").selectOption("oauthbearer");
+    const endpoint = broker.locator("#node-config-input-oauthTokenEndpoint");
+    assert.equal(await endpoint.isVisible(), true);
+    assert.equal(await broker.locator("#node-config-input-username").isVisible(), false, "no username for OAUTHBEARER");
+    // the editor validates a field on its change and keyup events
+    await endpoint.fill("login.example.com/token");
+    await endpoint.dispatchEvent("change");
+    await waitFor(() => flagged(endpoint), 5_000, "a token endpoint that is not a URL to be flagged");
+    await endpoint.fill("https://login.example.com/oauth2/token");
+    await endpoint.dispatchEvent("change");
+    await waitFor(async () => !(await flagged(endpoint)), 5_000, "the token endpoint's flag to clear");
+    await broker.locator("#node-config-input-oauthClientId").fill("scoring-flow");
+    await broker.locator("#node-config-input-oauthClientSecret").fill("secret");
+    await broker.locator("#node-config-input-oauthScope").fill("kafka");
+    await broker.locator("#node-config-input-oauthExtensions").fill("logicalCluster=lkc-12345,identityPoolId=pool-6789");
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "kafka-broker-oauth-dialog.png") });
+    // nothing is kept: the example stays as it is
+    await broker.locator("#node-config-dialog-cancel").click();
+    await editor.page.locator("#node-dialog-cancel").click();
+  });
 
   it("checks the Keras example's model from its dialog: shapes and labels, then the exact error for a missing file", async () => {
     const flow = readExample("keras-iris-scoring");

@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../scripts/lib/embedded-kafka";
+import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../../scripts/lib/embedded-schema-registry";
+import { RegistryClient } from "../../src/kafka/schema-registry/registry-client";
+import { SchemaDecoder } from "../../src/kafka/schema-registry/serdes";
 import { exampleNames, exampleTopics, readExample } from "../../scripts/lib/example-flows";
 import { deployFlows, startNodeRed, type NodeRedProcess } from "../../scripts/lib/node-red-process";
 import { PACKAGE_ROOT } from "../../src/package-paths";
@@ -23,8 +26,11 @@ interface NodeSet {
 describe("the package in a real Node-RED runtime", function () {
   this.timeout(240_000);
   let nodeRed: NodeRedProcess;
+  /** For the Avro example, as `npm start` runs one. */
+  let registry: EmbeddedSchemaRegistry;
 
   before(async () => {
+    registry = await startSchemaRegistry({ logFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "registry-examples-")), "registry.log") });
     nodeRed = await startNodeRed({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), "node-red-examples-")), port: await freePort(), flows: [] });
     // as `npm start` does: iris-in with partitions to share, every other topic of the examples
     await createTopic("iris-in", 3).catch(() => undefined);
@@ -32,6 +38,8 @@ describe("the package in a real Node-RED runtime", function () {
   });
   after(async () => {
     await nodeRed?.stop();
+    await registry?.stop();
+    if (registry) fs.rmSync(path.dirname(registry.logFile), { recursive: true, force: true });
   });
 
   it("registers the six node types in one module without errors", async () => {
@@ -89,7 +97,7 @@ describe("the package in a real Node-RED runtime", function () {
     it(`deploys the example "${name}" through the admin API: its model loads, with no error or warning logged`, async () => {
       const logBefore = nodeRed.log().length;
       const newLog = (): string => nodeRed.log().slice(logBefore);
-      await deployFlows(nodeRed.url, readExample(name, testBrokers()));
+      await deployFlows(nodeRed.url, readExample(name, testBrokers(), registry.url));
       await waitFor(() => /model loaded by Python/.test(newLog()), 120_000, `the model of ${name} to load`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const problems = newLog()
@@ -102,7 +110,7 @@ describe("the package in a real Node-RED runtime", function () {
   /** Deploys an example, then writes `record` to `topic` every second until `outcome` holds. */
   async function runExample(name: string, topic: string, record: object, outcome: (prefix: string) => Promise<void>): Promise<void> {
     const logBefore = nodeRed.log().length;
-    await deployFlows(nodeRed.url, readExample(name, testBrokers()));
+    await deployFlows(nodeRed.url, readExample(name, testBrokers(), registry.url));
     await waitFor(() => /model loaded by Python/.test(nodeRed.log().slice(logBefore)), 120_000, `the model of ${name} to load`);
     // the examples read from the latest offset: keep producing until the consumer has joined
     const prefix = `${name}-${Date.now()}-`;
@@ -145,6 +153,20 @@ describe("the package in a real Node-RED runtime", function () {
     assert.equal(scored.label, "malignant");
     assert.equal(scored.probabilities.length, 2);
     assert.ok(scored.probabilities[1] >= scored.threshold, `malignant ${scored.probabilities[1]} against the threshold ${scored.threshold}`);
+  });
+
+  it("runs the Avro example: its inject writes an Avro measurement to iris-avro-in, the Keras model's prediction lands on iris-avro-scored in Avro", async () => {
+    await deployFlows(nodeRed.url, readExample("avro-schema-registry-scoring", testBrokers(), registry.url));
+    const record = await findRecord("iris-avro-scored", (key) => key === "sample", 120_000);
+    const decoder = new SchemaDecoder(new RegistryClient({ urls: [registry.url] }));
+    await decoder.prepare([record.value]);
+    const { payload, schema } = decoder.decode(record.value);
+    const prediction = payload as { label: string; score: number; probabilities: number[] };
+    assert.equal(prediction.label, "virginica");
+    assert.equal(prediction.probabilities.length, 3);
+    assert.equal(schema.type, "AVRO");
+    const subjects = await new RegistryClient({ urls: [registry.url] }).subjects();
+    assert.ok(subjects.includes("iris-avro-in-value") && subjects.includes("iris-avro-scored-value"), `both schemas registered: ${subjects.join(", ")}`);
   });
 
   it("runs the scikit-learn example: iris-in scored by predict_proba onto iris-sklearn-scored", async () => {

@@ -7,6 +7,8 @@ import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { freePort } from "../../scripts/lib/embedded-kafka";
 import { PACKAGE_ROOT } from "../../src/package-paths";
+import { RegistryClient } from "../../src/kafka/schema-registry/registry-client";
+import { SchemaDecoder } from "../../src/kafka/schema-registry/serdes";
 import { consume } from "../support/kafka";
 import { childrenOf, waitFor } from "../support/python";
 
@@ -23,9 +25,10 @@ interface StartRun {
 }
 
 /** Runs `node scripts/bootstrap.js start`, as `npm start` does, on `folder` and these ports. */
-function npmStart(folder: string, nodeRedPort: number | string, kafkaPort: number): StartRun {
-  const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DIR: folder, NODE_RED_PORT: String(nodeRedPort), KAFKA_PORT: String(kafkaPort) };
+function npmStart(folder: string, nodeRedPort: number | string, kafkaPort: number, registryPort: number): StartRun {
+  const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DIR: folder, NODE_RED_PORT: String(nodeRedPort), KAFKA_PORT: String(kafkaPort), SCHEMA_REGISTRY_PORT: String(registryPort) };
   delete env.KAFKA_BROKERS;
+  delete env.SCHEMA_REGISTRY_URL;
   // a light feed; the duration only ends a run the spec failed to stop
   Object.assign(env, { DEMO_RATE: "50", DEMO_DURATION_S: "900" });
   const child = spawn(process.execPath, [BOOTSTRAP, "start"], { cwd: PACKAGE_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -120,6 +123,7 @@ describe("npm start on a folder (real processes: bootstrap, broker, Node-RED, Py
   let stalePid: number;
   let nodeRedPort: number;
   let kafkaPort: number;
+  let registryPort: number;
   let first: StartRun;
   let scoredByFirst = 0;
 
@@ -135,7 +139,8 @@ describe("npm start on a folder (real processes: bootstrap, broker, Node-RED, Py
     fs.writeFileSync(nodeRedLog, "a line from an earlier run\n");
     nodeRedPort = await freePort();
     kafkaPort = await freePortPair();
-    first = npmStart(folder, nodeRedPort, kafkaPort);
+    registryPort = await freePort();
+    first = npmStart(folder, nodeRedPort, kafkaPort, registryPort);
     runs.push(first);
     await printed(first, SCORING, 240_000);
   });
@@ -159,7 +164,7 @@ describe("npm start on a folder (real processes: bootstrap, broker, Node-RED, Py
   });
 
   it("refuses a second start on the folder before setting anything up, naming the running one and the ways around it", async () => {
-    const second = npmStart(folder, await freePort(), await freePortPair());
+    const second = npmStart(folder, await freePort(), await freePortPair(), await freePort());
     runs.push(second);
     const code = await second.exited;
     const said = second.output();
@@ -178,6 +183,15 @@ describe("npm start on a folder (real processes: bootstrap, broker, Node-RED, Py
     scoredByFirst = Number(match[1]);
   });
 
+  it("runs the Schema Registry and the Avro example: predictions in Avro on iris-avro-scored", async () => {
+    const registryUrl = `http://127.0.0.1:${registryPort}/apis/ccompat/v7`;
+    assert.match(first.output(), new RegExp(`Schema Registry: +${registryUrl.replace(/[.]/g, "\\.")}`));
+    const [record] = await consume("iris-avro-scored", 1, 120_000, `127.0.0.1:${kafkaPort}`);
+    const decoder = new SchemaDecoder(new RegistryClient({ urls: [registryUrl] }));
+    await decoder.prepare([record.value]);
+    assert.equal((decoder.decode(record.value).payload as { label: string }).label, "virginica");
+  });
+
   it("exits non-zero when its Node-RED is killed, saying so with the last lines of Node-RED's log, and releases the lock", async () => {
     process.kill(descendant(first.pid, (command) => command.startsWith("node-red")), "SIGKILL");
     assert.equal(await first.exited, 1);
@@ -192,7 +206,7 @@ describe("npm start on a folder (real processes: bootstrap, broker, Node-RED, Py
     let third: StartRun;
     const brokers = (): string => `127.0.0.1:${kafkaPort}`;
     before(async () => {
-      third = npmStart(folder, nodeRedPort, kafkaPort);
+      third = npmStart(folder, nodeRedPort, kafkaPort, registryPort);
       runs.push(third);
       await printed(third, BANNER, 240_000);
     });
@@ -241,7 +255,7 @@ describe("npm start with a setting that is not a number", function () {
   after(() => fs.rmSync(folder, { recursive: true, force: true }));
 
   it("says which one in a line, exits with status 2 and leaves no lock", async () => {
-    const run = npmStart(folder, "http://localhost:1880", await freePortPair());
+    const run = npmStart(folder, "http://localhost:1880", await freePortPair(), await freePort());
     assert.equal(await run.exited, 2);
     assert.match(run.output(), /\[demo\] NODE_RED_PORT must be a port number \(1-65535\), got "http:\/\/localhost:1880"\n/);
     assert.doesNotMatch(run.output(), /^\s+at /m, "no stack trace");
