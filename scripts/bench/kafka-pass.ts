@@ -2,16 +2,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort, startScratchKafka } from "../lib/embedded-kafka";
+import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../lib/embedded-schema-registry";
 import { deployFlows, startNodeRed } from "../lib/node-red-process";
 import { childrenOf } from "../lib/processes";
 import { projectPython } from "../lib/install-python";
 import { KAFKA_HOME } from "../lib/project";
 import { parseBrokerList } from "../../src/kafka/connection";
+import { RegistryClient } from "../../src/kafka/schema-registry/registry-client";
+import { SchemaEncoder } from "../../src/kafka/schema-registry/serdes";
 import { loadLibrdkafka } from "../../src/kafka/engines/librdkafka/load";
 import type { EngineChoice } from "../../src/kafka/engines/open-engine";
 import { startBareClientPipe } from "./bare-client-pipe";
 import { startBareLibrdkafkaPipe } from "./bare-librdkafka-pipe";
-import { DEMO_MODEL as MODEL } from "../lib/demo-model";
+import { DEMO_MODEL as MODEL, HOLDOUT_ROWS } from "../lib/demo-model";
 import { FlowWatch } from "./flow-watch";
 import { KafkaTraffic, PARTITIONS, type OutputTiming } from "./kafka-traffic";
 import type { BenchRuntime } from "./node-red-runtime";
@@ -26,7 +29,7 @@ const MIN_PROBE_MS = 500;
 const LATENCY_RATE = 1000;
 /** The latency phase feeds this long before it counts: a freshly deployed flow starts with a backlog it catches up on. */
 const LATENCY_WARM_UP_S = 2;
-const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50, librdkafkaPipeline: 1.2, librdkafkaBare: 1.3 };
+const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50, librdkafkaPipeline: 1.2, librdkafkaBare: 1.3, avroOverJson: 0.8 };
 /** The records the flow whose memory is measured scores (the peak is that of a busy flow, not of its first seconds). */
 const MEMORY_RECORDS = 200_000;
 /**
@@ -37,8 +40,26 @@ const MEMORY_RECORDS = 200_000;
  */
 const ROUNDS = 3;
 
-/** "hop": kafka-in -> change -> kafka-out, a core node in the model's place that sets a fixed result: what any node there costs. */
-type FlowPhase = "passthrough" | "hop" | "e2e";
+/**
+ * "hop": kafka-in -> change -> kafka-out, a core node in the model's place that sets a
+ * fixed result: what any node there costs. "avro": the pipeline with the same records
+ * and model, read and written in Avro through the Schema Registry.
+ */
+type FlowPhase = "passthrough" | "hop" | "e2e" | "avro";
+
+/** The records of the Avro phase: the JSON phase's `{"features": [...]}`, in Avro. */
+const FEATURES_AVRO = { type: "record", name: "Features", namespace: "bench", fields: [{ name: "features", type: { type: "array", items: "double" } }] };
+/** What the model writes, in Avro. */
+const PREDICTION_AVRO = {
+  type: "record",
+  name: "Prediction",
+  namespace: "bench",
+  fields: [
+    { name: "label", type: "string" },
+    { name: "score", type: "double" },
+    { name: "probabilities", type: { type: "array", items: "double" } },
+  ],
+};
 
 /** The result the change node of the "hop" phase writes: the shape and size of the demo model's. */
 const FIXED_RESULT = { label: "versicolor", score: 0.9876543283462524, probabilities: [0.00004566999996313825, 0.9876543283462524, 0.012299999594688416] };
@@ -62,11 +83,14 @@ interface ThroughputPhase {
 export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds: number): Promise<PassResult> {
   const broker = await benchBroker();
   console.log(`[bench] Kafka on ${broker.brokers}${broker.owned ? " (a broker of the benchmark's own)" : ""}`);
+  const registryLogs = fs.mkdtempSync(path.join(os.tmpdir(), "bench-registry-"));
+  const registry = await startSchemaRegistry({ logFile: path.join(registryLogs, "registry.log") });
+  console.log(`[bench] Schema Registry (Apicurio) on ${registry.url}, for the Avro pipeline`);
   // what the kafka-broker node's default, auto, runs on here
   const engine: EngineChoice = "client" in loadLibrdkafka() ? "librdkafka" : "kafkajs";
   try {
     const traffic = await KafkaTraffic.connect(parseBrokerList(broker.brokers));
-    const bench = new KafkaBench(runtime, traffic, broker.brokers, backend, seconds);
+    const bench = new KafkaBench(runtime, traffic, broker.brokers, registry, backend, seconds);
     const results: Record<string, number | string> = { engine };
     let rounds: Record<string, number[]> = {};
     try {
@@ -78,6 +102,7 @@ export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds:
         { key: "passthrough_records_per_s", label: `kafka-in -> kafka-out (${engine})`, time: (count) => bench.timeFlow("passthrough", count) },
         { key: "change_node_records_per_s", label: `kafka-in -> change -> kafka-out (${engine})`, time: (count) => bench.timeFlow("hop", count) },
         { key: "e2e_records_per_s", label: `kafka-in -> python-model -> kafka-out (${engine})`, time: (count) => bench.timeFlow("e2e", count) },
+        { key: "e2e_avro_records_per_s", label: `kafka-in -> python-model -> kafka-out, Avro in and out (${engine})`, time: (count) => bench.timeFlow("avro", count) },
         ...(engine === "librdkafka"
           ? [{ key: "e2e_kafkajs_records_per_s", label: "kafka-in -> python-model -> kafka-out (kafkajs)", time: (count: number) => bench.timeFlow("e2e", count, "kafkajs") }]
           : []),
@@ -97,6 +122,8 @@ export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds:
     return { results, table: table(results as Record<string, number>, rounds, engine) };
   } finally {
     await broker.stop();
+    await registry.stop();
+    fs.rmSync(registryLogs, { recursive: true, force: true });
   }
 }
 
@@ -115,10 +142,21 @@ class KafkaBench {
     private readonly runtime: BenchRuntime,
     private readonly traffic: KafkaTraffic,
     private readonly brokers: string,
+    private readonly registry: EmbeddedSchemaRegistry,
     private readonly backend: string,
     private readonly seconds: number,
   ) {
     this.watch = new FlowWatch(runtime);
+  }
+
+  /** The held-out rows in Avro, framed for the registry; the schema registered under the topic's subject. */
+  private async avroRecords(topic: string): Promise<Buffer[]> {
+    const encoder = new SchemaEncoder(new RegistryClient({ urls: [this.registry.url] }), {
+      strategy: "topic",
+      use: { register: { schemaType: "AVRO", schema: JSON.stringify(FEATURES_AVRO), references: [] } },
+    });
+    await encoder.prepare(topic);
+    return HOLDOUT_ROWS.map(({ features }) => encoder.encode(topic, { features }));
   }
 
   /** Sizes a run of each phase, then runs the phases in turns ROUNDS times; each phase's records/s, round by round. */
@@ -164,7 +202,7 @@ class KafkaBench {
   /** The flow reads a topic filled beforehand, so that it runs as fast as it can. */
   async timeFlow(phase: FlowPhase, count: number, engine: EngineChoice = "auto"): Promise<OutputTiming> {
     const { input, output } = await this.traffic.freshTopics(phase);
-    await this.traffic.preload(input, count);
+    await this.traffic.preload(input, count, phase === "avro" ? await this.avroRecords(input) : undefined);
     await this.deployFlow(phase, input, output, engine);
     return this.traffic.awaitOutput(output, count, () => this.watch.failure);
   }
@@ -231,22 +269,26 @@ class KafkaBench {
     this.watch.reset();
     const flow = this.flowWithoutInput(phase, output, engine);
     await this.runtime.deploy(flow);
-    await this.watch.untilGreen(phase === "e2e" ? ["model", "out"] : ["out"]);
+    await this.watch.untilGreen(phase === "e2e" || phase === "avro" ? ["model", "out"] : ["out"]);
     // every other setting is the node's default: at-least-once, JSON values, max unsettled 2000
-    const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true };
+    const format = phase === "avro" ? { payloadFormat: "schema-registry", registry: "registry" } : {};
+    const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true, ...format };
     await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "passthrough" ? "out" : "model"]] }], "nodes");
   }
 
   private flowWithoutInput(phase: FlowPhase, output: string, engine: EngineChoice): object[] {
     const change = { id: "model", type: "change", z: "bench", rules: [{ t: "set", p: "payload", pt: "msg", to: JSON.stringify(FIXED_RESULT), tot: "json" }], wires: [["out"]] };
     const model = { id: "model", type: "python-model", z: "bench", python: projectPython(), kind: "keras", modelPath: MODEL, backend: this.backend, wires: [["out"]] };
+    // the prediction's schema registered at the first record, as the Avro example does
+    const avroOut = { valueFormat: "schema-registry", registry: "registry", schemaSource: "register", schemaType: "AVRO", schemaText: JSON.stringify(PREDICTION_AVRO) };
     return [
       { id: "bench", type: "tab", label: "kafka bench" },
       { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench", engine },
-      ...(phase === "e2e" ? [model] : []),
+      { id: "registry", type: "schema-registry", urls: this.registry.url, auth: "none" },
+      ...(phase === "e2e" || phase === "avro" ? [model] : []),
       ...(phase === "hop" ? [change] : []),
       // acks all, no compression: the defaults
-      { id: "out", type: "kafka-out", z: "bench", broker: "broker", topic: output, wires: [] },
+      { id: "out", type: "kafka-out", z: "bench", broker: "broker", topic: output, wires: [], ...(phase === "avro" ? avroOut : {}) },
       { id: "catcher", type: "catch", z: "bench", scope: null, uncaught: false, wires: [["failures"]] },
       { id: "failures", type: "bench-sink", z: "bench", channel: "failed", wires: [] },
       { id: "watcher", type: "status", z: "bench", scope: null, wires: [["statuses"]] },
@@ -300,6 +342,11 @@ function table(results: Record<string, number>, rounds: Record<string, number[]>
     [
       "pipeline / passthrough",
       `${ratio(e2e, passthrough)} (>= ${TARGETS.pipelineOverPassthrough}x: ${verdict(e2e / passthrough, TARGETS.pipelineOverPassthrough, true)}; ${byRound("e2e_records_per_s", "passthrough_records_per_s")})`,
+    ],
+    [`Kafka: kafka-in -> python-model -> kafka-out, Avro in and out (${engine})`, `${results.e2e_avro_records_per_s} records/s`],
+    [
+      "Avro / JSON pipelines",
+      `${ratio(results.e2e_avro_records_per_s, e2e)} (>= ${TARGETS.avroOverJson}x: ${verdict(results.e2e_avro_records_per_s / e2e, TARGETS.avroOverJson, true)}; ${byRound("e2e_avro_records_per_s", "e2e_records_per_s")})`,
     ],
     ["change node / passthrough (no target)", `${ratio(hop, passthrough)} (${byRound("change_node_records_per_s", "passthrough_records_per_s")})`],
     [

@@ -73,11 +73,11 @@ export class KafkaTraffic {
     return { input, output };
   }
 
-  /** Writes `count` held-out rows as `{"features": [...]}` before the phase starts reading. */
-  async preload(topic: string, count: number): Promise<void> {
+  /** Writes `count` held-out rows as `{"features": [...]}` (or as `encoded` gives them, in turn) before the phase starts reading. */
+  async preload(topic: string, count: number, encoded: (string | Buffer)[] = values): Promise<void> {
     for (let start = 0; start < count; start += PRELOAD_CHUNK) {
       const messages: Message[] = [];
-      for (let index = start; index < Math.min(count, start + PRELOAD_CHUNK); index++) messages.push({ value: values[index % values.length] });
+      for (let index = start; index < Math.min(count, start + PRELOAD_CHUNK); index++) messages.push({ value: encoded[index % encoded.length] });
       await this.producer.send({ topic, messages });
     }
   }
