@@ -70,7 +70,7 @@ export interface ConsumerLoopOptions {
   /** Where failed records go; blank for none. */
   deadLetterTopic: string;
   refusalPolicy: RefusalPolicy;
-  /** Values in a Schema Registry's wire format (payload format "schema-registry"): the schemas of a batch are fetched before its records are emitted. */
+  /** Values or keys in a Schema Registry's wire format: the schemas of a batch are fetched before its records are emitted. */
   schemas?: SchemaDecoder;
 }
 
@@ -232,7 +232,9 @@ export class ConsumerLoop {
     const backoff = new RetryBackoff({ retrying: (error) => this.events.onRegistryWait?.(error), recovered: () => this.events.onRegistryWait?.(undefined) });
     for (;;) {
       try {
-        await schemas.prepare(batch.records.map((record) => record.value ?? null));
+        const values = batch.records.map((record) => record.value ?? null);
+        const keys = this.options.formats.registryKeys ? batch.records.map((record) => record.key ?? null) : [];
+        await schemas.prepare(this.options.formats.payload === "schema-registry" ? [...values, ...keys] : keys);
         backoff.succeeded();
         return true;
       } catch (error) {

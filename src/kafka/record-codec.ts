@@ -9,6 +9,8 @@ export type KeyHeaderFormat = "string" | "buffer";
 export interface DecodeFormats {
   payload: PayloadFormat;
   keyHeaders: KeyHeaderFormat;
+  /** Keys in a Schema Registry's wire format, decoded as values are (else as keyHeaders says). */
+  registryKeys?: boolean;
 }
 
 /** Reads a value in a Schema Registry's wire format (SchemaDecoder, prepared for the record's batch). */
@@ -27,10 +29,10 @@ export interface RecordMessage {
   headers: Record<string, string | Buffer>;
   /**
    * keyBuffer: the key's bytes, when the key is given as a string but is not valid UTF-8
-   * (the string then has U+FFFD in their place); schema: the registry schema the value was
-   * written in.
+   * (the string then has U+FFFD in their place); schema, keySchema: the registry schemas the
+   * value and the key were written in.
    */
-  kafka: SettlementHandle & { keyBuffer?: Buffer; schema?: { id: number; type: string } };
+  kafka: SettlementHandle & { keyBuffer?: Buffer; schema?: { id: number; type: string }; keySchema?: { id: number; type: string } };
   [property: string]: unknown;
 }
 
@@ -73,7 +75,18 @@ export function decodeRecord(
     headers: decodeHeaders(message.headers, asBuffers),
     kafka: { source, topic, partition, offset: message.offset },
   };
-  if (!asBuffers && message.key && !isUtf8(message.key)) msg.kafka.keyBuffer = message.key;
+  if (formats.registryKeys && message.key) {
+    // the key's bytes stay in msg.key when it cannot be read, for Catch and the dead-letter topic
+    msg.key = message.key;
+    if (!schemas) return { msg, error: new RecordDecodeError("no schema registry is configured", "schema") };
+    try {
+      const decoded = schemas.decode(message.key);
+      msg.key = decoded.payload as RecordMessage["key"];
+      msg.kafka.keySchema = decoded.schema;
+    } catch (error) {
+      return { msg, error: new RecordDecodeError(`the key: ${(error as Error).message}`, "schema") };
+    }
+  } else if (!asBuffers && message.key && !isUtf8(message.key)) msg.kafka.keyBuffer = message.key;
   if (formats.payload === "schema-registry" && value !== null) {
     if (!schemas) return { msg, error: new RecordDecodeError("no schema registry is configured", "schema") };
     try {
@@ -174,6 +187,10 @@ export interface EncodeFields {
   partition?: boolean;
   /** msg.timestamp: milliseconds since the epoch, a Date, or a date string. */
   timestamp?: boolean;
+  /** The value is written by another encoder (the schema registry's): msg.payload is left to it. */
+  valueElsewhere?: boolean;
+  /** Likewise the key: msg.key is left to another encoder. */
+  keyElsewhere?: boolean;
 }
 
 export interface OutgoingMessage {
@@ -202,10 +219,10 @@ function timestampOf(value: unknown): string {
 
 /** Builds a record from a msg; throws RecordEncodeError for a partition or timestamp it cannot use. */
 export function encodeMessage(msg: OutgoingMessage, fields: EncodeFields = {}): OutgoingRecord {
-  const message: OutgoingRecord = { value: encodeValue(msg.payload) };
+  const message: OutgoingRecord = { value: fields.valueElsewhere ? null : encodeValue(msg.payload) };
   if (fields.partition && msg.partition !== undefined) message.partition = partitionOf(msg.partition);
   if (fields.timestamp && msg.timestamp !== undefined) message.timestamp = timestampOf(msg.timestamp);
-  if (msg.key !== undefined && msg.key !== null) {
+  if (msg.key !== undefined && msg.key !== null && !fields.keyElsewhere) {
     message.key = Buffer.isBuffer(msg.key) ? msg.key : String(msg.key);
   }
   if (msg.headers && typeof msg.headers === "object") {

@@ -19,7 +19,8 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     // a topic from an environment variable is read once, at deploy
     const topicSetting: unknown = config.topicType === "env" ? RED.util.evaluateNodeProperty(config.topic, "env", this, {}) : config.topic;
     const topic = typeof topicSetting === "string" ? topicSetting.trim() : "";
-    const useRegistry = config.payloadFormat === "schema-registry";
+    const registryValues = config.payloadFormat === "schema-registry";
+    const useRegistry = registryValues || config.keyFormat === "schema-registry";
     const registry = useRegistry ? (RED.nodes.getNode(config.registry ?? "") as SchemaRegistryNode | null) : null;
     const registryProblem = !useRegistry ? undefined : !registry ? RED._("kafka-in.errors.no-registry") : registry.configError;
     const problem = !broker
@@ -89,8 +90,9 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         groupId: config.groupId || "node-red",
         fromBeginning: Boolean(config.fromBeginning),
         formats: {
-          payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" || useRegistry ? config.payloadFormat : "json",
+          payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" || registryValues ? config.payloadFormat : "json",
           keyHeaders: config.keyHeaderFormat === "buffer" ? "buffer" : "string",
+          registryKeys: config.keyFormat === "schema-registry",
         },
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),

@@ -37,16 +37,20 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       return;
     }
     let registryWriter: RegistryValueWriter | undefined;
+    let keyWriter: RegistryValueWriter | undefined;
     let registryWait: Error | undefined;
-    if (config.valueFormat === "schema-registry") {
+    if (config.valueFormat === "schema-registry" || config.keyFormat === "schema-registry") {
       const registry = RED.nodes.getNode(config.registry ?? "") as SchemaRegistryNode | null;
+      const waiting = (error: Error | undefined): void => {
+        if (error && !registryWait) this.warn(RED._("kafka-out.errors.registry-wait", { error: error.message }));
+        registryWait = error;
+        render();
+      };
       try {
         if (!registry?.client) throw new Error(registry?.configError ?? RED._("kafka-out.errors.no-registry"));
-        registryWriter = new RegistryValueWriter(registry.client, encoderSettings(config), (error) => {
-          if (error && !registryWait) this.warn(RED._("kafka-out.errors.registry-wait", { error: error.message }));
-          registryWait = error;
-          render();
-        });
+        if (config.valueFormat === "schema-registry") registryWriter = new RegistryValueWriter(registry.client, encoderSettings(config), waiting);
+        // keys in the latest schema of the topic's key subject, as Confluent's serializers write them by default
+        if (config.keyFormat === "schema-registry") keyWriter = new RegistryValueWriter(registry.client, { strategy: "topic", use: { latest: true }, isKey: true }, waiting);
       } catch (error) {
         unusable(RED._("kafka-out.errors.registry-settings", { error: (error as Error).message }));
         return;
@@ -103,7 +107,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       connectionState = state;
       render();
     });
-    const fields = { partition: Boolean(config.partitionFromMsg), timestamp: Boolean(config.timestampFromMsg) };
+    const fields = { partition: Boolean(config.partitionFromMsg), timestamp: Boolean(config.timestampFromMsg), valueElsewhere: registryWriter !== undefined, keyElsewhere: keyWriter !== undefined };
     // connect at deploy, so that status tells at once whether the broker is reachable
     connection.engine.connectProducer(settings).catch((error: Error) => {
       connectionState = "error";
@@ -140,12 +144,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       // a record from kafka-in waits out a broker out of reach (kafka-in bounds how many
       // wait); any other msg fails once the client has given up retrying
       const retry = settlementHandle(msg) !== undefined;
-      const valued = registryWriter
-        ? registryWriter.value(topic, msg.payload, retry).then(
-            (value) => ({ ...record, value }),
-            (error: Error) => Promise.reject(error instanceof ProducerStoppedError ? error : new UnwritableValueError(RED._("kafka-out.errors.registry-value", { error: error.message }))),
-          )
-        : Promise.resolve(record);
+      const unwritable = (what: string) => (error: Error) =>
+        Promise.reject(error instanceof ProducerStoppedError ? error : new UnwritableValueError(RED._(what, { error: error.message })));
+      let valued = Promise.resolve(record);
+      if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritable("kafka-out.errors.registry-value")));
+      if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritable("kafka-out.errors.registry-key")));
       valued.then((ready) => write(topic, ready, retry)).then(
         (delivery) => {
           settleMessage(msg, "processed");
@@ -180,6 +183,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     this.on("close", (_removed: boolean, done: () => void) => {
       rates.stop();
       registryWriter?.stop();
+      keyWriter?.stop();
       producer.stop();
       broker.deregister(this).finally(done);
     });

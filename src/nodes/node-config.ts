@@ -68,6 +68,8 @@ export interface KafkaInDef extends NodeDef {
   fromBeginning: boolean;
   payloadFormat: PayloadFormat;
   keyHeaderFormat: KeyHeaderFormat;
+  /** "schema-registry": keys in the registry's wire format, decoded to values; else as keyHeaderFormat says. */
+  keyFormat?: string;
   deliveryMode: DeliveryMode;
   maxUnsettled: number | string;
   /** Failed records are written here (blank: none). */
@@ -92,6 +94,8 @@ export interface KafkaOutDef extends NodeDef, WriterConfig {
   topic: string;
   /** "str" (the default: blank means msg.topic), or msg, flow, global or env: where to read the topic per message. */
   topicType?: "str" | "msg" | "flow" | "global" | "env";
+  /** "schema-registry": msg.key written in the latest schema of `<topic>-key`; else as text or bytes. */
+  keyFormat?: string;
   acks: AcksSetting;
   compression: Codec;
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */

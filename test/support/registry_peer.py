@@ -103,7 +103,9 @@ def main():
     # a request the registry leaves unanswered (Apicurio did, about once in 30 runs of
     # the specs) times out and is sent again by the client, instead of hanging the peer
     client = SchemaRegistryClient({"url": url, "timeout": 5})
-    context = SerializationContext(topic, MessageField.VALUE)
+    # keys when asked (subject <topic>-key), values otherwise
+    field = MessageField.KEY if os.environ.get("PEER_FIELD") == "key" else MessageField.VALUE
+    context = SerializationContext(topic, field)
     if kind == "protobuf":
         protobuf_main(action, client, context)
         return

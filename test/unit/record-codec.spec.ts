@@ -81,6 +81,33 @@ describe("record codec", () => {
     assert.equal(message.key, "17");
     assert.deepEqual(message.headers, { a: "x", b: "2" });
   });
+
+  it("decodes registry keys with the value decoder, and fails a record whose key it cannot read, keeping the key's bytes", () => {
+    // a stand-in decoder: the wire format itself is tested against a real registry
+    const decoder = {
+      decode(bytes: Buffer | null) {
+        if (!bytes || bytes[0] !== 0) throw new Error("not the wire format");
+        return { payload: { id: bytes.readInt8(1) }, schema: { id: 7, type: "AVRO" } };
+      },
+    };
+    const formats = { payload: "json", keyHeaders: "string", registryKeys: true } as const;
+    const good = decodeRecord("in", 0, record(Buffer.from("{}"), { key: Buffer.from([0, 5]) }), formats, "n", decoder);
+    assert.equal(good.error, undefined);
+    assert.deepEqual(good.msg.key, { id: 5 });
+    assert.deepEqual(good.msg.kafka.keySchema, { id: 7, type: "AVRO" });
+    const bad = decodeRecord("in", 0, record(Buffer.from("{}"), { key: Buffer.from("plain") }), formats, "n", decoder);
+    assert.equal(bad.error?.message, "the key: not the wire format");
+    assert.deepEqual(bad.msg.key, Buffer.from("plain"));
+    const keyless = decodeRecord("in", 0, record(Buffer.from("{}"), { key: null }), formats, "n", decoder);
+    assert.equal(keyless.error, undefined);
+    assert.equal(keyless.msg.key, null);
+  });
+
+  it("leaves the value or the key out of the record when another encoder writes it", () => {
+    const message = encodeMessage({ payload: { a: 1 }, key: { id: 1 } }, { valueElsewhere: true, keyElsewhere: true });
+    assert.equal(message.value, null);
+    assert.equal(message.key, undefined);
+  });
 });
 
 describe("parseTopics", () => {

@@ -14,10 +14,16 @@ const READINGS = [
 const ORDER = { id: "o-1", total: { currency: "EUR", units: "12" }, lines: [{ sku: "s1", qty: 2 }], status: "SHIPPED", score: 0.5, counts: { x: 1 } };
 const PREDICTION_SCHEMA = { $schema: "http://json-schema.org/draft-07/schema#", title: "Prediction", type: "object", properties: { label: { type: "string" }, score: { type: "number" } } };
 
+const SENSOR_KEY = { type: "record", name: "SensorKey", namespace: "plant", fields: [{ name: "site", type: "string" }, { name: "sensor", type: "int" }] };
+const SENSOR_KEYS = [
+  { site: "north", sensor: 1 },
+  { site: "south", sensor: 2 },
+];
+
 interface Received {
   payload: unknown;
-  key: string | null;
-  kafka: { schema?: { id: number; type: string } };
+  key: unknown;
+  kafka: { schema?: { id: number; type: string }; keySchema?: { id: number; type: string } };
   error?: { message: string };
 }
 
@@ -152,6 +158,40 @@ describe(`kafka-in and kafka-out with a schema registry (real broker, real regis
     await waitFor(() => caught.length === 1, 10_000, "the payload that does not fit at Catch");
     assert.equal(caught[0].key, "bad");
     assert.match(caught[0].error?.message ?? "", /Cannot write msg.payload in the registry's schema: the value does not fit the Avro schema plant.Reading: value: "high"/);
+  });
+
+  it("reads and writes keys in the registry's wire format: Python's Avro keys decoded on msg.key, kafka-out's keys in <topic>-key that Python reads; a key not in the format goes to Catch", async () => {
+    const input = uniqueName("registry-keys-in");
+    const output = uniqueName("registry-keys-out");
+    await createTopic(input, 1);
+    await createTopic(output, 1);
+    const keys = await pythonWrites(registry.url, input, "avro", SENSOR_KEYS, SENSOR_KEY, "key");
+    const values = await pythonWrites(registry.url, input, "avro", READINGS, READING);
+    // kafka-out writes in the latest schema of <output>-key: Python registers it, as a producer of keys would
+    await pythonWrites(registry.url, output, "avro", [SENSOR_KEYS[0]], SENSOR_KEY, "key");
+    await produce(input, [
+      { key: keys[0], value: values[0] },
+      { key: Buffer.from("plain-key"), value: values[1] },
+      { key: keys[1], value: values[1] },
+    ]);
+    const nodes = flow(registry.url, input);
+    const reader = nodes.find((node) => node.id === "in") as Record<string, unknown>;
+    Object.assign(reader, { keyFormat: "schema-registry", wires: [["out", "writer"]] });
+    nodes.push({ id: "writer", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", keyFormat: "schema-registry", registry: "registry", wires: [] } as never);
+    await helper.load([kafkaBroker, kafkaIn, kafkaOut, schemaRegistry, catchNode], nodes);
+    const received: Received[] = [];
+    const caught: Received[] = [];
+    helper.getNode("out").on("input", (msg: Received) => received.push(msg));
+    helper.getNode("errors").on("input", (msg: Received) => caught.push(msg));
+    await waitFor(() => received.length === 2 && caught.length === 1, 60_000, "two records with keys read and one at Catch");
+    assert.deepEqual(received.map((msg) => JSON.parse(JSON.stringify(msg.key))), SENSOR_KEYS);
+    assert.deepEqual(received.map((msg) => msg.kafka.keySchema?.type), ["AVRO", "AVRO"]);
+    assert.deepEqual(received.map((msg) => JSON.parse(JSON.stringify(msg.payload))), [READINGS[0], READINGS[1]]);
+    assert.equal(String(caught[0].key), "plain-key", "the key's bytes as they were");
+    assert.match(caught[0].error?.message ?? "", /the key: .*magic byte/);
+    // kafka-out wrote each decoded key back in the registry's format, and the msg's payload (a plain object) as JSON
+    const written = await consume(output, 2, 60_000);
+    assert.deepEqual(await peer("deserialize", registry.url, output, "avro", written.map((record) => record.key?.toString("hex")), undefined, "key"), SENSOR_KEYS);
   });
 
   it("waits for a registry that does not answer, says so in its status, and delivers every record once it answers: none fails for it", async () => {
