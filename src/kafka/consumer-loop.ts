@@ -53,6 +53,8 @@ export interface Refusal {
 }
 
 export interface ConsumerLoopOptions {
+  /** Read records of open and aborted transactions too (isolation level read_uncommitted). */
+  readUncommitted?: boolean;
   /** Names this consumer in settlement handles; unique per running consumer. */
   source: string;
   /** Topic names, or regular expressions matching topic names. */
@@ -160,6 +162,7 @@ export class ConsumerLoop {
         topics: this.options.topics,
         fromBeginning: this.options.fromBeginning,
         autoCommit: this.options.deliveryMode === "auto-commit",
+        readUncommitted: this.options.readUncommitted,
       },
       {
         connecting: () => this.events.onState("connecting"),

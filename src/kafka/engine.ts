@@ -46,6 +46,11 @@ export interface ConsumerSettings {
   fromBeginning: boolean;
   /** Offsets committed by the engine as records are read; else only through commit(). */
   autoCommit: boolean;
+  /**
+   * Also read records of transactions not yet committed, and of aborted ones
+   * (isolation.level read_uncommitted); by default only what committed transactions wrote.
+   */
+  readUncommitted?: boolean;
 }
 
 /** What a consumer reports to the loop that drives it. */

@@ -95,6 +95,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           registryKeys: config.keyFormat === "schema-registry",
         },
         deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
+        readUncommitted: config.isolationLevel === "read_uncommitted",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
         commitIntervalMs: COMMIT_INTERVAL_MS,
         deadLetterTopic,

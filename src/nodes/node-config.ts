@@ -70,6 +70,8 @@ export interface KafkaInDef extends NodeDef {
   keyHeaderFormat: KeyHeaderFormat;
   /** "schema-registry": keys in the registry's wire format, decoded to values; else as keyHeaderFormat says. */
   keyFormat?: string;
+  /** read_committed (absent: the default) or read_uncommitted. */
+  isolationLevel?: string;
   deliveryMode: DeliveryMode;
   maxUnsettled: number | string;
   /** Failed records are written here (blank: none). */

@@ -20,7 +20,7 @@ export class KafkajsConsumer implements EngineConsumer {
   ) {
     // how long the broker holds a fetch while there is nothing new (kafkajs's default is
     // 5 s): short, so that a stop or a rebalance does not wait for an idle fetch
-    this.consumer = kafka.consumer({ groupId: settings.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200 });
+    this.consumer = kafka.consumer({ groupId: settings.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200, readUncommitted: Boolean(settings.readUncommitted) });
     const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
     this.consumer.on(CONNECT, () => handlers.connecting());
     // kafkajs joins the group again after a failure it recovers from: that join says it reads again

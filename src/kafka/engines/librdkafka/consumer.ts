@@ -116,6 +116,7 @@ export class LibrdkafkaConsumer implements EngineConsumer {
         "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
         // a topic config object given to the consumer would replace these: they go in the global one
         "auto.offset.reset": settings.fromBeginning ? "earliest" : "latest",
+        "isolation.level": settings.readUncommitted ? "read_uncommitted" : "read_committed",
         rebalance_cb: (error: NativeError, partitions: { topic: string; partition: number }[]) => {
           this.generation++;
           try {
