@@ -6,6 +6,7 @@ import { installKcat } from "./lib/install-kcat";
 import { installLibrdkafka } from "./lib/install-librdkafka";
 import { installPython } from "./lib/install-python";
 import { installSchemaRegistry } from "./lib/install-schema-registry";
+import { installToxiproxy } from "./lib/install-toxiproxy";
 
 /** Everything the demo and the tests need beyond npm packages; fast when already done. */
 export async function setup(): Promise<void> {
@@ -16,6 +17,7 @@ export async function setup(): Promise<void> {
   await installH2o();
   await installSchemaRegistry();
   await installKcat();
+  await installToxiproxy();
   await installChromium();
 }
 

@@ -18,6 +18,8 @@ export interface EmbeddedKafka {
   secure?: { tls: string; saslTls: string };
   /** The OAUTHBEARER listener's bootstrap address, when asked for. */
   oauth?: string;
+  /** The listener that advertises a proxy's address: where that proxy forwards to. */
+  proxied?: string;
   dataDir: string;
   /** `broker.log` in the data dir, appended to across runs and rotated (process-log.ts). */
   logFile: string;
@@ -62,6 +64,12 @@ export interface EmbeddedKafkaOptions {
   controllerPort: number;
   secure?: SecureListeners;
   oauth?: OAuthListener;
+  /**
+   * One more plaintext listener that gives clients `advertised` (a proxy in front of it,
+   * such as Toxiproxy) as the broker's address: every connection of a client that
+   * bootstraps there goes through the proxy. The other listeners are left alone.
+   */
+  proxied?: { advertised: string };
   startTimeoutMs?: number;
 }
 
@@ -82,21 +90,27 @@ interface ListenerPorts {
   tls?: number;
   saslTls?: number;
   oauth?: number;
+  proxied?: number;
 }
 
 function serverProperties(dataDir: string, ports: ListenerPorts, options: EmbeddedKafkaOptions): string {
-  const { secure, oauth } = options;
+  const { secure, oauth, proxied } = options;
   const controllerPort = ports.controller;
   const listeners = [`PLAINTEXT://127.0.0.1:${ports.plain}`];
   if (secure) listeners.push(`SSL://127.0.0.1:${ports.tls}`, `SASL_SSL://127.0.0.1:${ports.saslTls}`);
   if (oauth) listeners.push(`OAUTH://127.0.0.1:${ports.oauth}`);
+  const advertised = [...listeners];
+  if (proxied) {
+    listeners.push(`PROXIED://127.0.0.1:${ports.proxied}`);
+    advertised.push(`PROXIED://${proxied.advertised}`);
+  }
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(",")}`,
-    `advertised.listeners=${listeners.join(",")}`,
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT",
+    `advertised.listeners=${advertised.join(",")}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,PROXIED:PLAINTEXT",
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `log.dirs=${path.join(dataDir, "logs")}`,
@@ -185,6 +199,7 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   const ports: ListenerPorts = { plain: port, controller: controllerPort };
   if (options.secure) Object.assign(ports, { tls: await freePort(), saslTls: await freePort() });
   if (options.oauth) ports.oauth = await freePort();
+  if (options.proxied) ports.proxied = await freePort();
   fs.writeFileSync(properties, serverProperties(dataDir, ports, options));
   if (!fs.existsSync(path.join(dataDir, "logs", "meta.properties"))) {
     const clusterId = crypto.randomBytes(16).toString("base64url");
@@ -207,7 +222,8 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions): Promise
   }
   const secure = options.secure && { tls: `127.0.0.1:${ports.tls}`, saslTls: `127.0.0.1:${ports.saslTls}` };
   const oauth = options.oauth && `127.0.0.1:${ports.oauth}`;
-  return { brokers, secure, oauth, dataDir, logFile: log.file, log: log.text, exited: broker.exited, stop };
+  const proxied = options.proxied && `127.0.0.1:${ports.proxied}`;
+  return { brokers, secure, oauth, proxied, dataDir, logFile: log.file, log: log.text, exited: broker.exited, stop };
 }
 
 /** A broker on free ports with a fresh data dir that is deleted when it stops: for tests and benchmarks. */

@@ -95,6 +95,8 @@ export interface ConsumerLoopEvents {
   onDeadLetterRetry: (error: Error | undefined) => void;
   /** The schema registry did not answer and records wait for it (with the failure), or it answers again (undefined). */
   onRegistryWait?: (error: Error | undefined) => void;
+  /** The client retried after a failure (a connection reset, a request timed out) while the consumer kept its partitions. */
+  onConnectionTrouble?: (error: string) => void;
 }
 
 /**
@@ -147,6 +149,7 @@ export class ConsumerLoop {
     // until it has joined its group, a retried error tells why the consumer is still connecting
     const retriedErrors = connection.engine.onRetriedError((error) => {
       if (!this.joined) this.events.onState("connecting", { reason: error });
+      else this.events.onConnectionTrouble?.(error);
     });
     this.unregister = () => {
       settlerRegistration();

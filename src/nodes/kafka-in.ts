@@ -11,6 +11,8 @@ import { shortReason, showStatus } from "./status";
 const COMMIT_INTERVAL_MS = 200;
 /** How often the status shows the failures of the last interval. */
 const STATUS_INTERVAL_MS = 1000;
+/** How long the status tells of a failure the client retried by itself (it says nothing when it recovers). */
+const TROUBLE_SHOWN_MS = 5000;
 
 export = function registerKafkaIn(RED: NodeAPI): void {
   function KafkaIn(this: Node, config: KafkaInDef): void {
@@ -39,6 +41,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     let detail: StateDetail | undefined;
     let deadLetterRetry: Error | undefined;
     let registryWait: Error | undefined;
+    let trouble: { reason: string; at: number } | undefined;
     let failedPerS = 0;
     const deadLetterTopic = (config.deadLetterTopic ?? "").trim();
     const render = (): void => {
@@ -58,6 +61,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         return showStatus(this, "error", RED._("kafka-in.status.stopped", { where: where(first), reason: shortReason(first.reason) }) + more);
       }
       if (registryWait) return showStatus(this, "busy", RED._("kafka-in.status.registry-wait", { error: shortReason(registryWait) }));
+      if (trouble) return showStatus(this, "busy", RED._("kafka-in.status.network", { error: shortReason(trouble.reason) }));
       if (deadLetterRetry) return showStatus(this, "busy", RED._("kafka-in.status.dead-letter-retry", { topic: deadLetterTopic, error: shortReason(deadLetterRetry) }));
       if (state === "paused") return showStatus(this, "busy", RED._("kafka-in.status.paused", { count: detail?.inFlight ?? 0 }));
       if (failedPerS > 0) {
@@ -121,6 +125,10 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           registryWait = error;
           render();
         },
+        onConnectionTrouble: (reason) => {
+          trouble = { reason, at: Date.now() };
+          render();
+        },
         onDeadLetterRetry: (error) => {
           if (error) this.warn(RED._("kafka-in.errors.dead-letter-retry", { topic: deadLetterTopic, error: error.message }));
           deadLetterRetry = error;
@@ -133,7 +141,9 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       const failed = loop.failed - lastFailed;
       lastFailed = loop.failed;
       const rate = Math.round((failed * 1000) / STATUS_INTERVAL_MS);
-      if (rate === failedPerS) return;
+      const troubleOver = trouble !== undefined && Date.now() - trouble.at >= TROUBLE_SHOWN_MS;
+      if (rate === failedPerS && !troubleOver) return;
+      if (troubleOver) trouble = undefined;
       failedPerS = rate;
       render();
     }, STATUS_INTERVAL_MS);

@@ -62,7 +62,7 @@ export async function produce(topic: string, messages: Message[], brokers?: stri
 export type ReadRecord = KafkaMessage & { partition: number };
 
 /** Reads a topic from the beginning until `enough` says so; fails after timeoutMs. */
-async function readUntil(topic: string, enough: (received: ReadRecord[]) => boolean, timeoutMs: number, what: string, brokers?: string): Promise<ReadRecord[]> {
+export async function readUntil(topic: string, enough: (received: ReadRecord[]) => boolean, timeoutMs: number, what: string, brokers?: string): Promise<ReadRecord[]> {
   const consumer = client(brokers).consumer({ groupId: uniqueName("test-reader") });
   const received: ReadRecord[] = [];
   await consumer.connect();
