@@ -53,8 +53,6 @@ export interface Refusal {
 }
 
 export interface ConsumerLoopOptions {
-  /** Read records of open and aborted transactions too (isolation level read_uncommitted). */
-  readUncommitted?: boolean;
   /** Names this consumer in settlement handles; unique per running consumer. */
   source: string;
   /** Topic names, or regular expressions matching topic names. */
@@ -72,6 +70,8 @@ export interface ConsumerLoopOptions {
   /** Where failed records go; blank for none. */
   deadLetterTopic: string;
   refusalPolicy: RefusalPolicy;
+  /** Read records of open and aborted transactions too (isolation level read_uncommitted). */
+  readUncommitted?: boolean;
   /** Values or keys in a Schema Registry's wire format: the schemas of a batch are fetched before its records are emitted. */
   schemas?: SchemaDecoder;
 }

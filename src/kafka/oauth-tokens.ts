@@ -47,12 +47,12 @@ export function checkOAuthSettings(settings: OAuthSettings): void {
   } catch {
     throw new OAuthTokenError(`the token endpoint "${settings.tokenEndpoint}" is not a URL`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new OAuthTokenError(`the token endpoint must be an https:// URL, not ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new OAuthTokenError(`the token endpoint must be an https:// (or http://) URL, not ${url.protocol}`);
 }
 
 /**
  * Access tokens from an OAuth 2 token endpoint (client credentials, openid-client):
- * fetched when first asked for, kept, and fetched again once most of their lifetime has
+ * fetched when first asked for, kept, and fetched again once half their lifetime has
  * passed; callers asking at the same time share one request.
  */
 export class OAuthTokenSource {
@@ -72,7 +72,7 @@ export class OAuthTokenSource {
     if (endpoint.startsWith("http:")) oidc.allowInsecureRequests(this.config);
   }
 
-  /** A token that has most of its lifetime left (or a fresh one); rejects with OAuthTokenError. */
+  /** A token with at least half its lifetime left; rejects with OAuthTokenError. */
   async token(): Promise<AccessToken> {
     if (this.current && this.now() < this.current.refreshAt) return this.current.token;
     this.pending ??= this.fetchToken().finally(() => (this.pending = undefined));

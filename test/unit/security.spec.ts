@@ -63,7 +63,7 @@ describe("kafka-broker security settings", () => {
     assert.throws(() => securityOptions(config({ sasl: "oauthbearer" }), readFile), SecurityConfigError);
     assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, clientSecret: "" } }), readFile), /missing: clientSecret/);
     assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, tokenEndpoint: "issuer.example/token" } }), readFile), /is not a URL/);
-    assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, tokenEndpoint: "ftp://issuer.example/token" } }), readFile), /must be an https:\/\/ URL/);
+    assert.throws(() => securityOptions(config({ sasl: "oauthbearer", oauth: { ...oauth, tokenEndpoint: "ftp://issuer.example/token" } }), readFile), /must be an https:\/\/ \(or http:\/\/\) URL, not ftp:/);
   });
 
   it("reads SASL extensions as name=value pairs and refuses anything else", () => {

@@ -69,7 +69,7 @@ export class KafkajsEngine implements KafkaEngine {
   }
 
   consumer(settings: ConsumerSettings, handlers: ConsumerHandlers): EngineConsumer {
-    return new KafkajsConsumer(this.kafka, settings, handlers, (error) => (this.oauth ? Object.assign(error, { message: explainRefusedToken(error.message) }) : error));
+    return new KafkajsConsumer(this.kafka, settings, handlers, (error) => Object.assign(error, { message: this.explain(error.message) }));
   }
 
   producer(settings: ProducerSettings, events: ProducerEvents = {}): EngineProducer {
