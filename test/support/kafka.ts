@@ -33,7 +33,7 @@ export async function createTopic(topic: string, partitions = 1, brokers?: strin
   await admin.connect();
   try {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }] });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: false });
     // kafkajs's own wait for leaders gives up when a busy broker does not list the new topic yet
     const deadline = Date.now() + 30_000;
     for (;;) {
