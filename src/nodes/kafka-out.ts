@@ -123,6 +123,11 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       failMessage(this, msg, error, done);
     };
 
+    /** A registry writer's failure as the msg's: a value or key that cannot be written (closing passes through). */
+    const unwritable = (what: string) => (error: Error) =>
+      Promise.reject(error instanceof ProducerStoppedError ? error : new UnwritableValueError(RED._(what, { error: error.message })));
+    const unwritableValue = unwritable("kafka-out.errors.registry-value");
+    const unwritableKey = unwritable("kafka-out.errors.registry-key");
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
       const topic = topicOf(msg);
       if (!topic) {
@@ -144,11 +149,9 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       // a record from kafka-in waits out a broker out of reach (kafka-in bounds how many
       // wait); any other msg fails once the client has given up retrying
       const retry = settlementHandle(msg) !== undefined;
-      const unwritable = (what: string) => (error: Error) =>
-        Promise.reject(error instanceof ProducerStoppedError ? error : new UnwritableValueError(RED._(what, { error: error.message })));
       let valued = Promise.resolve(record);
-      if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritable("kafka-out.errors.registry-value")));
-      if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritable("kafka-out.errors.registry-key")));
+      if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritableValue));
+      if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritableKey));
       valued.then((ready) => write(topic, ready, retry)).then(
         (delivery) => {
           settleMessage(msg, "processed");
