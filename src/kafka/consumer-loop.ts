@@ -1,5 +1,5 @@
 import type { KafkaConnection } from "./connection";
-import type { BatchControl, ConsumedRecord, EngineConsumer, RecordBatch } from "./engine";
+import type { BatchControl, ConsumedRecord, EngineConsumer, OutgoingRecord, RecordBatch } from "./engine";
 import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { ProducerStoppedError } from "./produce-errors";
@@ -8,6 +8,8 @@ import { decodeRecord, reportedRecord, type DecodeFormats, type RecordDecodeErro
 import { RegistryUnavailableError } from "./schema-registry/registry-client";
 import type { SchemaDecoder } from "./schema-registry/serdes";
 import { registerSettler, type Failure, type SettleOutcome, type SettlementHandle } from "./settlement";
+import { TransactionCycle } from "./transactions/transaction-cycle";
+import { registerTransactionSender } from "./transactions/transaction-senders";
 
 const FIRST_RESTART_DELAY_MS = 5000;
 const MAX_RESTART_DELAY_MS = 60_000;
@@ -25,7 +27,11 @@ const RESUME_AT_SHARE = 0.75;
 /** How long the consumer reads without waiting before its status leaves "paused". */
 const PAUSED_STATUS_HOLD_MS = 1000;
 
-export type DeliveryMode = "at-least-once" | "auto-commit";
+/**
+ * at-least-once: offsets committed once records are settled; exactly-once: the results
+ * and the offsets committed in one Kafka transaction; auto-commit: offsets committed as read.
+ */
+export type DeliveryMode = "at-least-once" | "exactly-once" | "auto-commit";
 
 /**
  * What becomes of a record that can be written neither where the flow sends it nor to
@@ -55,6 +61,8 @@ export interface Refusal {
 export interface ConsumerLoopOptions {
   /** Names this consumer in settlement handles; unique per running consumer. */
   source: string;
+  /** Exactly-once: the id of the consumer's transactional producer, stable across restarts (it fences the previous one). */
+  transactionalId?: string;
   /** Topic names, or regular expressions matching topic names. */
   topics: (string | RegExp)[];
   groupId: string;
@@ -97,6 +105,8 @@ export interface ConsumerLoopEvents {
   onRegistryWait?: (error: Error | undefined) => void;
   /** The client retried after a failure (a connection reset, a request timed out) while the consumer kept its partitions. */
   onConnectionTrouble?: (error: string) => void;
+  /** Exactly-once: a transaction was aborted; its records (the count) are read and processed again. */
+  onAborted?: (reason: string, records: number) => void;
 }
 
 /**
@@ -133,27 +143,58 @@ export class ConsumerLoop {
   private commitQueued = false;
   private stopping = false;
   private joined = false;
+  /** Exactly-once: the consumer's transactions. */
+  readonly transaction: TransactionCycle | undefined;
+  /** The settlement source of the records emitted now; a new one after each abort, so that results of aborted records are not written. */
+  private source: string;
+  private sourceEpoch = 0;
+  private unregisterSource: () => void = () => undefined;
+  /** Exactly-once: an abort is under way. */
+  private aborting = false;
+  /** Ends an exactly-once commit's wait for the records it covers to be settled. */
+  private wakeDrain: (() => void) | undefined;
 
   constructor(
     private readonly connection: KafkaConnection,
     private readonly options: ConsumerLoopOptions,
     private readonly events: ConsumerLoopEvents,
   ) {
-    this.deadLetters = options.deadLetterTopic
-      ? new DeadLetterWriter(connection, options.deadLetterTopic, {
-          retrying: (error) => this.events.onDeadLetterRetry(error),
-          recovered: () => this.events.onDeadLetterRetry(undefined),
-        })
-      : undefined;
-    const settlerRegistration = registerSettler(options.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
+    if (options.deliveryMode === "exactly-once") {
+      if (!connection.engine.transactional || !options.transactionalId) throw new Error(`the ${connection.engine.name} engine has no exactly-once`);
+      this.transaction = new TransactionCycle(connection.engine.transactional(options.transactionalId));
+    }
+    const transaction = this.transaction;
+    if (options.deadLetterTopic) {
+      // exactly-once: dead letters are written in the transaction of the records they stand for
+      const producer = transaction
+        ? { send: (topic: string, record: OutgoingRecord) => transaction.send(topic, record), stop: () => undefined }
+        : connection.engine.producer(
+            { acks: -1, compression: "none", idempotent: false, deliveries: false },
+            { retrying: (error) => this.events.onDeadLetterRetry(error), recovered: () => this.events.onDeadLetterRetry(undefined) },
+          );
+      this.deadLetters = new DeadLetterWriter(producer, options.deadLetterTopic);
+    }
+    this.source = options.source;
+    this.registerSource();
     // until it has joined its group, a retried error tells why the consumer is still connecting
     const retriedErrors = connection.engine.onRetriedError((error) => {
       if (!this.joined) this.events.onState("connecting", { reason: error });
       else this.events.onConnectionTrouble?.(error);
     });
     this.unregister = () => {
-      settlerRegistration();
+      this.unregisterSource();
       retriedErrors();
+    };
+  }
+
+  /** Settlements (and, exactly-once, the transaction's sends) of records emitted under the current source. */
+  private registerSource(): void {
+    const settler = registerSettler(this.source, (handle, outcome, failure) => this.settle(handle, outcome, failure));
+    const transaction = this.transaction;
+    const sender = transaction ? registerTransactionSender(this.source, { connection: this.connection, send: (topic, record) => transaction.send(topic, record) }) : undefined;
+    this.unregisterSource = () => {
+      settler();
+      sender?.();
     };
   }
 
@@ -198,6 +239,8 @@ export class ConsumerLoop {
   private assigned(consumer: EngineConsumer, owned: (topic: string, partition: number) => boolean): void {
     this.joined = true;
     this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+    // exactly-once: the open transaction's records may no longer be this consumer's; the new owners read them from the committed offsets
+    if (this.transaction && this.tracker.uncommitted > 0) this.abort("the group's partitions were reassigned", false);
     this.tracker.forget(owned);
     for (const [key, original] of this.originals) if (!owned(original.topic, original.partition)) this.originals.delete(key);
     for (const [key, { topic, partition }] of this.stopped) {
@@ -218,13 +261,19 @@ export class ConsumerLoop {
     for (const record of batch.records) {
       // back-pressure waits here rather than pausing the consumer: a pause drops the
       // batch the client already fetched, and fetching it again caps throughput
-      if (this.atLeastOnce && this.tracker.uncommitted >= this.options.maxUnsettled) {
+      if (this.tracksSettlement && this.tracker.uncommitted >= this.options.maxUnsettled) {
         if (!(await this.roomFor(control)) || this.tracker.isStopped(topic, partition)) return;
+      }
+      // exactly-once: records wait while a transaction closes, and are left if it aborted (read again from its start)
+      if (this.transaction && !this.transaction.isOpen) {
+        await this.transaction.whenOpen();
+        if (this.stopping || !control.stillValid()) return;
       }
       control.handled(record.offset);
       if (!this.tracker.track(topic, partition, record.offset)) continue; // fetched again while in flight
       if (this.deadLetters) this.originals.set(recordKey(topic, partition, record.offset), { topic, partition, record });
-      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.options.source, this.options.schemas);
+      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.source, this.options.schemas);
+      if (this.transaction) msg.kafka.transactional = true;
       this.events.onRecord(msg, error);
     }
   }
@@ -275,13 +324,19 @@ export class ConsumerLoop {
     this.originals.clear();
     this.stopped.clear();
     this.showingPaused = false;
+    // exactly-once: the open transaction is aborted; the next start fences this producer's epoch
+    if (this.transaction) this.renewSource();
+    const closed = this.transaction?.close().catch(() => undefined) ?? Promise.resolve();
     this.restartTimer = setTimeout(() => {
-      void (failed?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => this.start());
+      void Promise.all([closed, failed?.stop().catch(() => undefined)]).then(() => this.start());
     }, delay);
   }
 
   private async run(): Promise<void> {
     this.events.onState("connecting");
+    // the transaction is open before any record is read: its begin fences an older instance first
+    await this.transaction?.start();
+    if (this.stopping) return;
     const consumer = this.createConsumer();
     this.consumer = consumer;
     try {
@@ -307,7 +362,10 @@ export class ConsumerLoop {
     clearTimeout(this.restartTimer);
     this.unregister();
     this.deadLetters?.stop();
+    this.wakeDrain?.();
     await this.commit();
+    // exactly-once: what the open transaction holds is aborted, and read again by the next owner
+    await this.transaction?.close();
     await this.consumer?.stop();
   }
 
@@ -321,6 +379,11 @@ export class ConsumerLoop {
     this.failed++;
     const key = recordKey(handle.topic, handle.partition, handle.offset);
     const original = this.originals.get(key);
+    // exactly-once: a result not written, or a failure with nowhere to put the record, spoils the transaction
+    if (this.transaction && (outcome === "undelivered" || !this.deadLetters || !original)) {
+      this.abort(failure?.error ?? "a record failed", true);
+      return;
+    }
     if (!this.deadLetters || !original) {
       // failed: reported to Catch, which counts as dealt with; undelivered: written nowhere
       if (outcome === "failed") this.markSettled(handle, key);
@@ -334,8 +397,10 @@ export class ConsumerLoop {
         this.markSettled(handle, key);
       },
       (error: Error) => {
-        // stopping: left unsettled, so it is read again
-        if (!(error instanceof ProducerStoppedError)) this.refuse(handle, error.message, { deadLetterTopic, record: original.record });
+        // stopping (or the transaction aborted): left unsettled, so it is read again
+        if (error instanceof ProducerStoppedError) return;
+        if (this.transaction) this.abort(`the dead-letter topic ${deadLetterTopic}: ${error.message}`, true);
+        else this.refuse(handle, error.message, { deadLetterTopic, record: original.record });
       },
     );
   }
@@ -346,7 +411,7 @@ export class ConsumerLoop {
     // from an earlier assignment, or held already by a stop: it is read again either way
     if (!this.tracker.isUnsettled(topic, partition, offset)) return;
     const key = recordKey(topic, partition, offset);
-    const stop = this.options.refusalPolicy === "stop" && this.atLeastOnce;
+    const stop = this.options.refusalPolicy === "stop" && this.tracksSettlement;
     const refusal: Refusal = {
       topic,
       partition,
@@ -375,11 +440,13 @@ export class ConsumerLoop {
   private markSettled(handle: SettlementHandle, key?: string): void {
     if (key) this.originals.delete(key);
     if (!this.tracker.settle(handle.topic, handle.partition, handle.offset)) return;
+    if (this.wakeDrain && this.tracker.unsettled === 0) this.wakeDrain();
     if (this.waiting || this.tracker.settledUncommitted >= this.options.maxUnsettled * COMMIT_AT_SHARE) this.commitSoon();
   }
 
-  private get atLeastOnce(): boolean {
-    return this.options.deliveryMode === "at-least-once";
+  /** Records are committed once settled (at-least-once, exactly-once), not as read. */
+  private get tracksSettlement(): boolean {
+    return this.options.deliveryMode !== "auto-commit";
   }
 
   /** One commit queued behind the running one serves every settle that asks meanwhile. */
@@ -441,6 +508,7 @@ export class ConsumerLoop {
   /** Commits are chained so that two never race and an older one never lands last. */
   private commit(): Promise<void> {
     if (this.options.deliveryMode === "auto-commit") return this.committing;
+    if (this.transaction) return this.commitTransaction(this.transaction);
     this.committing = this.committing.then(async () => {
       this.commitQueued = false;
       const points = this.tracker.pendingCommits();
@@ -457,7 +525,83 @@ export class ConsumerLoop {
     });
     return this.committing;
   }
+
+  /**
+   * Exactly-once: holds emission, waits until every record emitted in the open
+   * transaction is settled (its results written, or dead-lettered), then commits the
+   * transaction with those records' offsets and opens the next one.
+   */
+  private commitTransaction(transaction: TransactionCycle): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      this.commitQueued = false;
+      const consumer = this.consumer;
+      if (!consumer || this.aborting || this.stopping || !transaction.isOpen || this.tracker.uncommitted === 0) return;
+      transaction.hold();
+      // an abort or a stop takes over from here: it ends the transaction and opens the gate
+      if (!(await this.drained())) return;
+      const points = this.tracker.pendingCommits();
+      try {
+        await transaction.commit(points, consumer);
+      } catch (error) {
+        this.abort(`the transaction did not commit: ${(error as Error).message}`, true);
+        return;
+      }
+      this.tracker.markCommitted(points);
+      if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
+    });
+    return this.committing;
+  }
+
+  /** Until every emitted record is settled; false if an abort or a stop came first. */
+  private async drained(): Promise<boolean> {
+    while (this.tracker.unsettled > 0 && !this.aborting && !this.stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, DRAIN_CHECK_MS);
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wakeDrain = wake;
+      });
+      this.wakeDrain = undefined;
+    }
+    return !this.aborting && !this.stopping;
+  }
+
+  /**
+   * Exactly-once: aborts the open transaction. Its records are forgotten and (rewind)
+   * read again from the last committed offsets; their results still in the flow are not
+   * written, as they carry the old source.
+   */
+  private abort(reason: string, rewind: boolean): void {
+    const transaction = this.transaction;
+    if (!transaction || this.aborting || this.stopping) return;
+    this.aborting = true;
+    transaction.hold();
+    this.renewSource();
+    const records = this.tracker.uncommitted;
+    const points = this.tracker.rewindPoints();
+    this.tracker.forget(() => false);
+    this.originals.clear();
+    if (rewind) this.consumer?.rewind(points);
+    this.wakeDrain?.();
+    this.wakeWaiter?.();
+    this.events.onAborted?.(reason, records);
+    this.committing = this.committing.then(async () => {
+      await transaction.abortAndBegin((error) => this.events.onState("connecting", { reason: error.message }));
+      this.aborting = false;
+    });
+  }
+
+  private renewSource(): void {
+    this.unregisterSource();
+    this.source = `${this.options.source}/${++this.sourceEpoch}`;
+    this.registerSource();
+  }
 }
+
+/** Exactly-once: how long a commit waits for its records before it looks again (a stop, an abort end the wait at once). */
+const DRAIN_CHECK_MS = 1000;
 
 function recordKey(topic: string, partition: number, offset: string): string {
   return `${partition}/${offset}/${topic}`;

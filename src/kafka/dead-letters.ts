@@ -1,5 +1,4 @@
-import type { KafkaConnection } from "./connection";
-import type { ConsumedRecord, EngineProducer, Headers, ProducerEvents } from "./engine";
+import type { ConsumedRecord, EngineProducer, Headers } from "./engine";
 import type { Failure, SettlementHandle } from "./settlement";
 
 /** Headers added to a dead letter, beside the record's own. */
@@ -18,15 +17,11 @@ export const DEAD_LETTER_HEADERS = {
  * a ProduceRefusedError.
  */
 export class DeadLetterWriter {
-  private readonly producer: EngineProducer;
-
+  /** `producer`: a producer of its own, or (exactly-once) one that writes in the consumer's transaction. */
   constructor(
-    connection: KafkaConnection,
+    private readonly producer: Pick<EngineProducer, "send" | "stop">,
     readonly topic: string,
-    events: ProducerEvents,
-  ) {
-    this.producer = connection.engine.producer({ acks: -1, compression: "none", idempotent: false, deliveries: false }, events);
-  }
+  ) {}
 
   async write(record: ConsumedRecord, source: SettlementHandle, failure: Failure | undefined): Promise<void> {
     const headers: Headers = {

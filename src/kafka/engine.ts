@@ -75,6 +75,8 @@ export interface EngineConsumer {
   start(): Promise<void>;
   /** Commits, for each partition, the next offset to read. */
   commit(points: CommitPoint[]): Promise<void>;
+  /** Reads each partition again from the given offset; a batch being handed over is left. */
+  rewind(points: CommitPoint[]): void;
   /** Stops fetching a partition (a record of it could be written nowhere), or fetches it again. */
   pause(topic: string, partition: number): void;
   resume(topic: string, partition: number): void;
@@ -150,6 +152,24 @@ export interface BrokerSettings {
   security?: SecurityOptions;
 }
 
+/**
+ * A producer whose records, with the offsets of the records they came from, are
+ * committed together or not at all (a Kafka transaction). One transaction is open at a
+ * time: begin, sends, commit (or abort), begin again.
+ */
+export interface TransactionalProducer {
+  /** Opens a transaction; the first call also fences every older producer of the same transactional id. */
+  begin(): Promise<void>;
+  /** Writes a record in the open transaction; resolves once the broker has it (visible to read_committed readers only after commit). */
+  send(topic: string, record: OutgoingRecord): Promise<Delivery>;
+  /** Adds the consumer's offsets, with its group generation (KIP-447), and commits; rejects with a TransactionError. */
+  commit(points: CommitPoint[], consumer: EngineConsumer): Promise<void>;
+  /** Aborts the open transaction: its records are never shown to read_committed readers. */
+  abort(): Promise<void>;
+  /** Aborts what is open and disconnects; the next begin() connects a new client. */
+  close(): Promise<void>;
+}
+
 /** One client connection of a kafka-broker node, shared by the nodes that use it. */
 export interface KafkaEngine {
   readonly name: EngineName;
@@ -164,6 +184,11 @@ export interface KafkaEngine {
   partitionCount(topic: string): Promise<number>;
   /** Calls back with each failure the client retries (while connecting, or reconnecting); returns the unsubscribe function. */
   onRetriedError(listener: (error: string) => void): () => void;
+  /**
+   * A transactional producer for consumers of this engine (undefined: this engine cannot
+   * send a consumer's group metadata with its offsets, so it offers no exactly-once).
+   */
+  transactional?(transactionalId: string): TransactionalProducer;
   /** Disconnects the producers (consumers are stopped by their loops). */
   closeProducers(): Promise<void>;
 }

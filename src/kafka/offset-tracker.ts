@@ -145,6 +145,16 @@ export class OffsetTracker {
     }
   }
 
+  /** Where each partition would be read again from, as nothing uncommitted had been read: its last commit, else its first record read. */
+  rewindPoints(): CommitPoint[] {
+    const points: CommitPoint[] = [];
+    for (const track of this.tracks()) {
+      const offset = track.committed ?? track.start;
+      if (offset !== undefined) points.push({ topic: track.topic, partition: track.partition, offset: offset.toString() });
+    }
+    return points;
+  }
+
   /**
    * Holds a partition at a record that cannot be settled, and is left unsettled: nothing
    * of the partition is committed past it, and its records no longer count as in flight,

@@ -9,6 +9,8 @@ export interface SettlementHandle {
   topic: string;
   partition: number;
   offset: string;
+  /** Read by an exactly-once consumer: its results are written in that consumer's transaction. */
+  transactional?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { Node, NodeAPI } from "node-red";
 import { ConsumerLoop, type ConsumerState, type Refusal, type StateDetail } from "../kafka/consumer-loop";
 import { MAX_JSON_DEPTH } from "../kafka/record-codec";
@@ -6,9 +7,12 @@ import { SchemaDecoder } from "../kafka/schema-registry/serdes";
 import { settleMessage } from "../kafka/settlement";
 import { parseTopics } from "../kafka/topics";
 import { KAFKA_IN_DEFAULTS, numberSetting, type KafkaBrokerNode, type KafkaInDef, type SchemaRegistryNode } from "./node-config";
+import { exactlyOnceLeaks, type FlowNode } from "./exactly-once-flow-check";
 import { shortReason, showStatus } from "./status";
 
 const COMMIT_INTERVAL_MS = 200;
+/** Exactly-once commits a transaction this often, as Kafka Streams does under exactly-once. */
+const TRANSACTION_INTERVAL_MS = 100;
 /** How often the status shows the failures of the last interval. */
 const STATUS_INTERVAL_MS = 1000;
 /** How long the status tells of a failure the client retried by itself (it says nothing when it recovers). */
@@ -25,9 +29,14 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     const useRegistry = registryValues || config.keyFormat === "schema-registry";
     const registry = useRegistry ? (RED.nodes.getNode(config.registry ?? "") as SchemaRegistryNode | null) : null;
     const registryProblem = !useRegistry ? undefined : !registry ? RED._("kafka-in.errors.no-registry") : registry.configError;
+    const exactlyOnce = config.deliveryMode === "exactly-once";
+    const engineProblem = exactlyOnce && broker?.connection && !broker.connection.engine.transactional ? RED._("kafka-in.errors.exactly-once-engine", { engine: broker.connection.engine.name }) : undefined;
     const problem = !broker
       ? RED._("kafka-in.errors.no-broker")
-      : (broker.configError ?? registryProblem ?? (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
+      : (broker.configError ??
+        registryProblem ??
+        engineProblem ??
+        (topic ? undefined : config.topicType === "env" ? RED._("kafka-in.errors.no-env-topic", { name: config.topic }) : RED._("kafka-in.errors.no-topic")));
     if (!broker?.connection || problem) {
       showStatus(this, "error", problem ?? "");
       this.error(problem);
@@ -43,6 +52,8 @@ export = function registerKafkaIn(RED: NodeAPI): void {
     let registryWait: Error | undefined;
     let trouble: { reason: string; at: number } | undefined;
     let failedPerS = 0;
+    let transactionsPerS = 0;
+    let abort: { reason: string; at: number } | undefined;
     const deadLetterTopic = (config.deadLetterTopic ?? "").trim();
     const render = (): void => {
       const stopped = [...loop.stopped.values()];
@@ -60,6 +71,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         const more = stopped.length > 1 ? RED._("kafka-in.status.more-stopped", { count: stopped.length - 1 }) : "";
         return showStatus(this, "error", RED._("kafka-in.status.stopped", { where: where(first), reason: shortReason(first.reason) }) + more);
       }
+      if (abort) return showStatus(this, "busy", RED._("kafka-in.status.aborted", { error: shortReason(abort.reason) }));
       if (registryWait) return showStatus(this, "busy", RED._("kafka-in.status.registry-wait", { error: shortReason(registryWait) }));
       if (trouble) return showStatus(this, "busy", RED._("kafka-in.status.network", { error: shortReason(trouble.reason) }));
       if (deadLetterRetry) return showStatus(this, "busy", RED._("kafka-in.status.dead-letter-retry", { topic: deadLetterTopic, error: shortReason(deadLetterRetry) }));
@@ -67,6 +79,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       if (failedPerS > 0) {
         return showStatus(this, "busy", RED._(deadLetterTopic ? "kafka-in.status.dead-lettered" : "kafka-in.status.failed", { rate: failedPerS }));
       }
+      if (exactlyOnce) return showStatus(this, "ok", RED._("kafka-in.status.exactly-once", { rate: transactionsPerS }));
       showStatus(this, "ok", RED._("kafka-in.status.connected"));
     };
     const showState = (next: ConsumerState, nextDetail?: StateDetail): void => {
@@ -85,23 +98,30 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       render();
     };
 
+    const groupId = config.groupId || "node-red";
+    if (exactlyOnce) {
+      const flows: FlowNode[] = [];
+      RED.nodes.eachNode((node) => flows.push(node as FlowNode));
+      for (const leak of exactlyOnceLeaks(flows, this.id, config.broker)) this.warn(RED._("kafka-in.errors.exactly-once-leak", { leak }));
+    }
     const loop = new ConsumerLoop(
       broker.connection,
       {
         // a fresh source per deploy: records of an earlier consumer are not settled into this one
         source: `${this.id}/${randomUUID()}`,
         topics: parseTopics(topic),
-        groupId: config.groupId || "node-red",
+        groupId,
+        transactionalId: exactlyOnce ? transactionalId(groupId, this.id, RED.settings.userDir) : undefined,
         fromBeginning: Boolean(config.fromBeginning),
         formats: {
           payload: config.payloadFormat === "text" || config.payloadFormat === "buffer" || registryValues ? config.payloadFormat : "json",
           keyHeaders: config.keyHeaderFormat === "buffer" ? "buffer" : "string",
           registryKeys: config.keyFormat === "schema-registry",
         },
-        deliveryMode: config.deliveryMode === "auto-commit" ? "auto-commit" : "at-least-once",
+        deliveryMode: config.deliveryMode === "auto-commit" || exactlyOnce ? config.deliveryMode : "at-least-once",
         readUncommitted: config.isolationLevel === "read_uncommitted",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
-        commitIntervalMs: COMMIT_INTERVAL_MS,
+        commitIntervalMs: exactlyOnce ? TRANSACTION_INTERVAL_MS : COMMIT_INTERVAL_MS,
         deadLetterTopic,
         refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",
         schemas: registry?.client ? new SchemaDecoder(registry.client) : undefined,
@@ -129,6 +149,12 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           trouble = { reason, at: Date.now() };
           render();
         },
+        onAborted: (reason, records) => {
+          // what reaches Catch says what happened to the records: nothing of them is written, they are read again
+          this.error(RED._("kafka-in.errors.aborted", { reason, records }), { payload: reason, topic, records });
+          abort = { reason, at: Date.now() };
+          render();
+        },
         onDeadLetterRetry: (error) => {
           if (error) this.warn(RED._("kafka-in.errors.dead-letter-retry", { topic: deadLetterTopic, error: error.message }));
           deadLetterRetry = error;
@@ -137,14 +163,22 @@ export = function registerKafkaIn(RED: NodeAPI): void {
       },
     );
     let lastFailed = 0;
+    let lastCommits = 0;
     const statusTimer = setInterval(() => {
       const failed = loop.failed - lastFailed;
       lastFailed = loop.failed;
       const rate = Math.round((failed * 1000) / STATUS_INTERVAL_MS);
-      const troubleOver = trouble !== undefined && Date.now() - trouble.at >= TROUBLE_SHOWN_MS;
-      if (rate === failedPerS && !troubleOver) return;
+      const commits = loop.transaction?.commits ?? 0;
+      const transactionRate = Math.round(((commits - lastCommits) * 1000) / STATUS_INTERVAL_MS);
+      lastCommits = commits;
+      const now = Date.now();
+      const troubleOver = trouble !== undefined && now - trouble.at >= TROUBLE_SHOWN_MS;
+      const abortOver = abort !== undefined && now - abort.at >= TROUBLE_SHOWN_MS;
+      if (rate === failedPerS && transactionRate === transactionsPerS && !troubleOver && !abortOver) return;
       if (troubleOver) trouble = undefined;
+      if (abortOver) abort = undefined;
       failedPerS = rate;
+      transactionsPerS = transactionRate;
       render();
     }, STATUS_INTERVAL_MS);
 
@@ -164,6 +198,16 @@ export = function registerKafkaIn(RED: NodeAPI): void {
   }
   RED.nodes.registerType("kafka-in", KafkaIn);
 };
+
+/**
+ * The transactional id of an exactly-once kafka-in: the same for the same node of the
+ * same Node-RED (host and user directory) across restarts and redeploys, so that a new
+ * instance fences the old one; different between two Node-RED instances of one group.
+ */
+function transactionalId(groupId: string, nodeId: string, userDir: unknown): string {
+  const instance = createHash("sha256").update(`${hostname()}:${String(userDir)}`).digest("hex").slice(0, 12);
+  return `node-red-${groupId}-${nodeId}-${instance}`;
+}
 
 /** "topic[partition] offset N", as the status and the errors name a record. */
 function where(refusal: Refusal): string {

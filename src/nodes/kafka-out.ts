@@ -5,6 +5,7 @@ import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
 import { encoderSettings } from "../kafka/schema-registry/registry-settings";
 import { RegistryValueWriter } from "../kafka/schema-registry/registry-writer";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
+import { transactionOf, type TransactionSender } from "../kafka/transactions/transaction-senders";
 import type { AcksSetting, KafkaBrokerNode, KafkaOutDef, SchemaRegistryNode } from "./node-config";
 import { RateStatus } from "./rate-status";
 import { failMessage } from "./report-failure";
@@ -139,6 +140,13 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         reject(msg, new Error(RED._("kafka-out.errors.source-topic", { topic })), done);
         return;
       }
+      // exactly-once: written in the transaction of the consumer that read the record
+      const transaction = transactionOf(msg);
+      if (transaction === "aborted") return done(); // its transaction was aborted: the record is processed again
+      if (transaction && transaction.connection !== connection) {
+        reject(msg, new Error(RED._("kafka-out.errors.other-cluster")), done);
+        return;
+      }
       let record: OutgoingRecord;
       try {
         record = encodeMessage(msg as OutgoingMessage, fields);
@@ -152,7 +160,7 @@ export = function registerKafkaOut(RED: NodeAPI): void {
       let valued = Promise.resolve(record);
       if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritableValue));
       if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritableKey));
-      valued.then((ready) => write(topic, ready, retry)).then(
+      valued.then((ready) => write(topic, ready, retry, transaction)).then(
         (delivery) => {
           settleMessage(msg, "processed");
           rates.succeeded();
@@ -173,13 +181,14 @@ export = function registerKafkaOut(RED: NodeAPI): void {
     });
 
     /** A partition from the msg is checked first: one the topic lacks would fail the whole batch. */
-    const write = async (topic: string, record: OutgoingRecord, retry: boolean): Promise<Delivery | undefined> => {
+    const write = async (topic: string, record: OutgoingRecord, retry: boolean, transaction: TransactionSender | undefined): Promise<Delivery | undefined> => {
       if (record.partition !== undefined) {
         const count = await connection.engine.partitionCount(topic);
         if (record.partition >= count) {
           throw new MissingPartitionError(RED._("kafka-out.errors.no-partition", { partition: record.partition, topic, count }));
         }
       }
+      if (transaction) return transaction.send(topic, record);
       return producer.send(topic, record, { retry });
     };
 

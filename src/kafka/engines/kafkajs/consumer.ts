@@ -79,6 +79,10 @@ export class KafkajsConsumer implements EngineConsumer {
     return this.consumer.commitOffsets(points);
   }
 
+  rewind(points: CommitPoint[]): void {
+    for (const { topic, partition, offset } of points) this.consumer.seek({ topic, partition, offset });
+  }
+
   pause(topic: string, partition: number): void {
     this.consumer.pause([{ topic, partitions: [partition] }]);
   }

@@ -16,6 +16,7 @@ const CONSUME_WAIT_MS = 200;
  */
 const MAX_POLL_INTERVAL_MS = 600_000;
 const CONNECT_TIMEOUT_MS = 30_000;
+const SEEK_TIMEOUT_MS = 5000;
 /** After a failure the client retries, how often it is asked whether the brokers answer again. */
 const RECOVERY_CHECK_MS = 2000;
 /**
@@ -89,6 +90,11 @@ export class LibrdkafkaConsumer implements EngineConsumer {
   private readonly owned = new Set<string>();
   /** Bumped at each rebalance: a batch fetched before it may no longer be this consumer's. */
   private generation = 0;
+  /** Numbers the consume calls; a partition rewound after a call was made is not handed over from it. */
+  private fetches = 0;
+  private readonly rewoundAt = new Map<string, number>();
+  /** The seeks of a rewind: the next consume call waits for them. */
+  private rewinding: Promise<unknown> = Promise.resolve();
   private running = false;
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
@@ -197,8 +203,15 @@ export class LibrdkafkaConsumer implements EngineConsumer {
     }, RECOVERY_CHECK_MS);
   }
 
+  /** The client, for a transaction to send this consumer's offsets with its group metadata. */
+  get native(): NativeConsumer {
+    return this.consumer;
+  }
+
   private async read(): Promise<void> {
     while (this.running) {
+      await this.rewinding;
+      const fetch = ++this.fetches;
       let messages: NativeMessage[];
       try {
         messages = await new Promise((resolve, reject) => this.consumer.consume(CONSUME_BATCH, (error, fetched) => (error ? reject(error) : resolve(fetched))));
@@ -211,7 +224,7 @@ export class LibrdkafkaConsumer implements EngineConsumer {
       }
       for (const batch of byPartition(messages)) {
         if (!this.running) return;
-        await this.hand(batch);
+        await this.hand(batch, fetch);
       }
     }
   }
@@ -223,11 +236,11 @@ export class LibrdkafkaConsumer implements EngineConsumer {
   }
 
   /** Hands a batch to the loop; if the loop leaves it early while the partition is still ours, reading goes back to where it stopped. */
-  private async hand(batch: RecordBatch): Promise<void> {
+  private async hand(batch: RecordBatch, fetch: number): Promise<void> {
     const { topic, partition, records } = batch;
     const key = partitionKey(topic, partition);
     const generation = this.generation;
-    const stillValid = (): boolean => this.running && this.generation === generation && this.owned.has(key);
+    const stillValid = (): boolean => this.running && this.generation === generation && this.owned.has(key) && (this.rewoundAt.get(key) ?? 0) < fetch;
     if (!stillValid()) return;
     let handled: string | undefined;
     await this.handlers.batch(batch, { stillValid, heartbeat: async () => undefined, handled: (offset) => (handled = offset) });
@@ -244,6 +257,15 @@ export class LibrdkafkaConsumer implements EngineConsumer {
         (error) => (error ? reject(error) : resolve()),
       ),
     );
+  }
+
+  rewind(points: CommitPoint[]): void {
+    const seeks = points.map(({ topic, partition, offset }) => {
+      this.rewoundAt.set(partitionKey(topic, partition), this.fetches);
+      // with a timeout the seek is done (and what was fetched from the old position dropped) when it calls back
+      return new Promise<void>((resolve) => this.consumer.seek({ topic, partition, offset: Number(offset) }, SEEK_TIMEOUT_MS, () => resolve()));
+    });
+    this.rewinding = Promise.all([this.rewinding, ...seeks]);
   }
 
   pause(topic: string, partition: number): void {

@@ -1,9 +1,10 @@
-import type { BrokerSettings, ConnectionState, ConsumerHandlers, ConsumerSettings, EngineConsumer, EngineProducer, KafkaEngine, Logger, ProducerEvents, ProducerSettings } from "../../engine";
+import type { BrokerSettings, ConnectionState, ConsumerHandlers, ConsumerSettings, EngineConsumer, EngineProducer, KafkaEngine, Logger, ProducerEvents, ProducerSettings, TransactionalProducer } from "../../engine";
 import { clientConfig, type NativeConfig } from "./config";
 import { LibrdkafkaConsumer } from "./consumer";
 import type { LibrdkafkaClient } from "./native";
 import { NativeProblems } from "./problems";
 import { LibrdkafkaProducer, SharedNativeProducer } from "./producer";
+import { LibrdkafkaTransactionalProducer, TRANSACTION_TIMEOUT_MS } from "./transactional-producer";
 
 /** How long librdkafka keeps trying to write a record before it reports it failed (its default is 5 minutes); kafkajs gives up after about as long. */
 const MESSAGE_TIMEOUT_MS = 60_000;
@@ -38,6 +39,14 @@ export class LibrdkafkaEngine implements KafkaEngine {
 
   producer(settings: ProducerSettings, events: ProducerEvents = {}): EngineProducer {
     return new LibrdkafkaProducer((alone) => this.shared(settings, alone), settings.deliveries, events);
+  }
+
+  transactional(transactionalId: string): TransactionalProducer {
+    return new LibrdkafkaTransactionalProducer(
+      this.client,
+      { ...this.base, "transactional.id": transactionalId, "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS, "enable.idempotence": true, acks: -1 },
+      this.problems,
+    );
   }
 
   async connectProducer(settings: ProducerSettings): Promise<void> {

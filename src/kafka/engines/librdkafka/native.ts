@@ -7,6 +7,8 @@ export interface NativeError extends Error {
   code: number;
   isFatal?: boolean;
   isRetriable?: boolean;
+  /** A transaction's operation failed and the transaction must be aborted. */
+  isTxnRequiresAbort?: boolean;
 }
 
 export interface NativeTopicPartition {
@@ -76,6 +78,12 @@ export interface NativeConsumer extends NativeClient {
 export interface NativeProducer extends NativeClient {
   produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null | undefined, timestamp: number | null, opaque: unknown, headers?: Record<string, Buffer>[]): void;
   setPollInBackground(set: boolean): void;
+  initTransactions(timeoutMs: number, callback: (error: NativeError | null) => void): void;
+  beginTransaction(callback: (error: NativeError | null) => void): void;
+  /** Adds offsets with the consumer's group metadata (KIP-447) to the open transaction. */
+  sendOffsetsToTransaction(offsets: NativeTopicPartition[], consumer: NativeConsumer, timeoutMs: number, callback: (error: NativeError | null) => void): void;
+  commitTransaction(timeoutMs: number, callback: (error: NativeError | null) => void): void;
+  abortTransaction(timeoutMs: number, callback: (error: NativeError | null) => void): void;
   flush(timeoutMs: number, callback: (error: NativeError | null) => void): void;
   on(event: "delivery-report", listener: (error: NativeError | null, report: NativeDeliveryReport) => void): this;
   on(event: "event.error", listener: (error: NativeError) => void): this;

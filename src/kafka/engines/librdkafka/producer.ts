@@ -8,7 +8,7 @@ import { permanentRefusal } from "./refusals";
 
 const CONNECT_TIMEOUT_MS = 30_000;
 /** How long a full local queue (librdkafka's queue.buffering.max.messages) is given to drain before the record is offered again. */
-const QUEUE_FULL_WAIT_MS = 20;
+export const QUEUE_FULL_WAIT_MS = 20;
 
 interface Pending {
   topic: string;
@@ -21,13 +21,13 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
+export function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
   if (value == null) return null;
   return typeof value === "string" ? Buffer.from(value) : value;
 }
 
 /** Headers in the native client's form: an object per header, in order; a repeated name once per value. */
-function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] | undefined {
+export function nativeHeaders(record: OutgoingRecord): Record<string, Buffer>[] | undefined {
   if (!record.headers) return undefined;
   const headers: Record<string, Buffer>[] = [];
   for (const [name, value] of Object.entries(record.headers)) {
@@ -193,4 +193,4 @@ export class LibrdkafkaProducer implements EngineProducer {
 }
 
 /** librdkafka's ERR__QUEUE_FULL. */
-const QUEUE_FULL = -184;
+export const QUEUE_FULL = -184;
