@@ -10,6 +10,8 @@ import { RESULT_PREFIX } from "./test-engine";
 const TEST_ROOT = path.join(ROOT, "dist", "test");
 /** The specs that drive a Kafka engine: they run once on each. */
 const KAFKA_SPECS = `${path.sep}integration${path.sep}kafka${path.sep}`;
+/** The exactly-once specs (librdkafka alone has it): in the second process, beside the shorter kafkajs run. */
+const EXACTLY_ONCE_SPECS = `${path.sep}integration${path.sep}exactly-once${path.sep}`;
 /** The engine the whole run uses; the Kafka specs run again, beside it, on the other. */
 const MAIN_ENGINE: EngineChoice = "librdkafka";
 const OTHER_ENGINE: EngineChoice = "kafkajs";
@@ -21,7 +23,7 @@ function specFiles(dir: string): string[] {
     .sort();
 }
 
-/** The Kafka specs on the other engine, in a process of their own with a broker of their own; its output is kept for the end. */
+/** The Kafka specs on the other engine (and the exactly-once specs), in a process of their own with a broker of their own; its output is kept for the end. */
 function runOnOtherEngine(files: string[]): Promise<{ output: string; counts: SpecCounts }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, TEST_KAFKA_ENGINE: OTHER_ENGINE };
@@ -43,7 +45,8 @@ function runOnOtherEngine(files: string[]): Promise<{ output: string; counts: Sp
 /**
  * `npm test`: setup, lint (the type check ran in the build), then every spec against a
  * broker of its own, on the librdkafka engine; the Kafka specs (test/integration/kafka)
- * also run on kafkajs, at the same time, in a second process with a second broker.
+ * also run on kafkajs, at the same time, in a second process with a second broker,
+ * followed there by the exactly-once specs.
  * Arguments narrow the run to spec files whose path contains them.
  */
 export async function main(args: string[]): Promise<number> {
@@ -53,14 +56,18 @@ export async function main(args: string[]): Promise<number> {
 
   const files = specFiles(TEST_ROOT).filter((file) => args.length === 0 || args.some((arg) => file.includes(arg)));
   const kafkaFiles = files.filter((file) => file.includes(KAFKA_SPECS));
-  if (kafkaFiles.length > 0) step(`the Kafka specs run on the ${OTHER_ENGINE} engine too, in a second process; its report follows this one`);
-  const other = kafkaFiles.length > 0 ? runOnOtherEngine(kafkaFiles) : undefined;
+  const secondFiles = [...kafkaFiles, ...files.filter((file) => file.includes(EXACTLY_ONCE_SPECS))];
+  if (secondFiles.length > 0) step(`the Kafka specs run on the ${OTHER_ENGINE} engine too, then the exactly-once specs, in a second process; its report follows this one`);
+  const other = secondFiles.length > 0 ? runOnOtherEngine(secondFiles) : undefined;
   process.env.TEST_KAFKA_ENGINE = MAIN_ENGINE;
-  const main = await runSpecs(files, "the tests");
+  const main = await runSpecs(
+    files.filter((file) => !file.includes(EXACTLY_ONCE_SPECS)),
+    "the tests",
+  );
   const totals = { ...main };
   if (other) {
     const { output, counts } = await other;
-    console.log(`\n[test] the Kafka specs on the ${OTHER_ENGINE} engine:\n${output}`);
+    console.log(`\n[test] the Kafka specs on the ${OTHER_ENGINE} engine, and the exactly-once specs:\n${output}`);
     totals.passes += counts.passes;
     totals.failures += counts.failures;
     totals.pending += counts.pending;

@@ -28,13 +28,15 @@ export interface FlowOptions {
   deadLetterTopic?: string;
   deliveryMode?: string;
   workers?: number;
+  /** The kafka-broker's client id; by default the environment variable EO_INSTANCE (a runtime's name). */
+  clientId?: string;
 }
 
 /** kafka-in (exactly-once) → python-model → kafka-out, with a Catch that logs what it gets. */
 export function exactlyOnceFlow(options: FlowOptions): object[] {
   return [
     { id: "eo-flow", type: "tab", label: "exactly-once" },
-    { id: "eo-broker", type: "kafka-broker", engine: "librdkafka", brokers: options.brokers ?? testBrokers(), clientId: "${EO_INSTANCE}" },
+    { id: "eo-broker", type: "kafka-broker", engine: "librdkafka", brokers: options.brokers ?? testBrokers(), clientId: options.clientId ?? "${EO_INSTANCE}" },
     {
       id: "eo-in",
       type: "kafka-in",
