@@ -107,6 +107,8 @@ export interface ConsumerLoopEvents {
   onConnectionTrouble?: (error: string) => void;
   /** Exactly-once: a transaction was aborted; its records (the count) are read and processed again. */
   onAborted?: (reason: string, records: number) => void;
+  /** Exactly-once: the broker refused to end a transaction (a newer producer of the id, or the transaction's timeout, came first); a new producer takes over. */
+  onFenced?: (reason: string) => void;
 }
 
 /**
@@ -588,7 +590,10 @@ export class ConsumerLoop {
     this.wakeWaiter?.();
     this.events.onAborted?.(reason, records);
     this.committing = this.committing.then(async () => {
-      await transaction.abortAndBegin((error) => this.events.onState("connecting", { reason: error.message }));
+      await transaction.abortAndBegin({
+        fenced: (error) => this.events.onFenced?.(error.message),
+        retrying: (error) => this.events.onState("connecting", { reason: error.message }),
+      });
       this.aborting = false;
     });
   }

@@ -155,6 +155,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           abort = { reason, at: Date.now() };
           render();
         },
+        onFenced: (reason) => this.warn(RED._("kafka-in.errors.fenced", { reason })),
         onDeadLetterRetry: (error) => {
           if (error) this.warn(RED._("kafka-in.errors.dead-letter-retry", { topic: deadLetterTopic, error: error.message }));
           deadLetterRetry = error;

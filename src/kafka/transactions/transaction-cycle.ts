@@ -77,10 +77,14 @@ export class TransactionCycle {
    * follow each other (a record that fails each time it is processed). A producer that
    * cannot abort (fenced) is replaced. Beginning is tried again until it succeeds or close().
    */
-  async abortAndBegin(onRetry: (error: Error) => void): Promise<void> {
+  async abortAndBegin(events: { fenced(error: Error): void; retrying(error: Error): void }): Promise<void> {
     this.aborts++;
     this.abortsInARow++;
-    await this.producer.abort().catch(() => this.producer.close());
+    await this.producer.abort().catch((error: Error) => {
+      // the broker ended it first (a newer producer of the id, or its timeout): this producer is done
+      events.fenced(error);
+      return this.producer.close();
+    });
     if (this.abortsInARow > 1) await this.wait(Math.min(MAX_ABORT_PAUSE_MS, FIRST_ABORT_PAUSE_MS * 2 ** (this.abortsInARow - 2)));
     for (let attempt = 0; !this.closed; attempt++) {
       try {
@@ -88,7 +92,7 @@ export class TransactionCycle {
         this.release();
         return;
       } catch (error) {
-        onRetry(error as Error);
+        events.retrying(error as Error);
         await this.producer.close();
         await this.wait(Math.min(MAX_ABORT_PAUSE_MS, 1000 * 2 ** attempt));
       }
