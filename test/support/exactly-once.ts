@@ -28,6 +28,8 @@ export interface FlowOptions {
   deadLetterTopic?: string;
   deliveryMode?: string;
   workers?: number;
+  /** The model's handler; SUMMING_MODEL by default. */
+  handlerPath?: string;
   /** The kafka-broker's client id; by default the environment variable EO_INSTANCE (a runtime's name). */
   clientId?: string;
 }
@@ -51,7 +53,7 @@ export function exactlyOnceFlow(options: FlowOptions): object[] {
       deadLetterTopic: options.deadLetterTopic ?? "",
       wires: [["eo-model"]],
     },
-    { id: "eo-model", type: "python-model", z: "eo-flow", kind: "python", handlerPath: SUMMING_MODEL, python: PYTHON, batchSize: 10, maxWaitMs: 5, timeoutMs: 30000, workers: options.workers ?? 1, wires: [["eo-out"]] },
+    { id: "eo-model", type: "python-model", z: "eo-flow", kind: "python", handlerPath: options.handlerPath ?? SUMMING_MODEL, python: PYTHON, batchSize: 10, maxWaitMs: 5, timeoutMs: 30000, workers: options.workers ?? 1, wires: [["eo-out"]] },
     { id: "eo-out", type: "kafka-out", z: "eo-flow", broker: "eo-broker", topic: options.output, acks: "all", wires: [] },
     { id: "eo-catch", type: "catch", z: "eo-flow", scope: null, uncaught: false, wires: [["eo-failures"]] },
     { id: "eo-failures", type: "debug", z: "eo-flow", name: "caught", active: true, tosidebar: false, console: true, complete: "error", targetType: "msg", wires: [] },

@@ -133,5 +133,18 @@ describe("OffsetTracker", () => {
     assert.equal(tracker.uncommitted, 0);
     assert.equal(tracker.isStopped("t", 0), false, "forgotten when its partition is assigned elsewhere");
   });
+
+  it("rewinds each partition to its last commit, or to its first record read when nothing was committed", () => {
+    const tracker = new OffsetTracker();
+    ["10", "11", "12"].forEach((offset) => tracker.track("t", 0, offset));
+    ["5", "6"].forEach((offset) => tracker.track("t", 1, offset));
+    tracker.settle("t", 0, "10");
+    tracker.markCommitted(tracker.pendingCommits());
+    tracker.settle("t", 1, "6");
+    assert.deepEqual(tracker.rewindPoints(), [
+      { topic: "t", partition: 0, offset: "11" },
+      { topic: "t", partition: 1, offset: "5" },
+    ]);
+  });
 });
 

@@ -20,7 +20,8 @@ export class TransactionCycle {
   private openGate: (() => void) | undefined;
   private abortsInARow = 0;
   private closed = false;
-  private pause: { timer: NodeJS.Timeout; end: () => void } | undefined;
+  /** Ends a pause under way (close). */
+  private endPause: (() => void) | undefined;
 
   constructor(private readonly producer: TransactionalProducer) {
     this.hold();
@@ -103,20 +104,19 @@ export class TransactionCycle {
   async close(): Promise<void> {
     this.closed = true;
     this.hold();
-    this.pause?.end();
+    this.endPause?.();
     await this.producer.close();
   }
 
   private async wait(ms: number): Promise<void> {
     if (this.closed) return;
     await new Promise<void>((resolve) => {
-      const end = (): void => {
+      const timer = setTimeout(resolve, ms);
+      this.endPause = () => {
         clearTimeout(timer);
-        this.pause = undefined;
         resolve();
       };
-      const timer = setTimeout(end, ms);
-      this.pause = { timer, end };
     });
+    this.endPause = undefined;
   }
 }
