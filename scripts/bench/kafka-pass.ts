@@ -29,7 +29,9 @@ const MIN_PROBE_MS = 500;
 const LATENCY_RATE = 1000;
 /** The latency phase feeds this long before it counts: a freshly deployed flow starts with a backlog it catches up on. */
 const LATENCY_WARM_UP_S = 2;
-const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50, librdkafkaPipeline: 1.2, librdkafkaBare: 1.3, avroOverJson: 0.8 };
+const TARGETS = { pipelineOverPassthrough: 0.7, passthroughOverBare: 0.7, p99Ms: 50, librdkafkaPipeline: 1.2, librdkafkaBare: 1.3, avroOverJson: 0.8, exactlyOnceOverAtLeastOnce: 0.7 };
+/** kafka-in's transaction interval under exactly-once: its p99 may exceed the at-least-once one by twice this. */
+const TRANSACTION_INTERVAL_MS = 100;
 /** The records the flow whose memory is measured scores (the peak is that of a busy flow, not of its first seconds). */
 const MEMORY_RECORDS = 200_000;
 /**
@@ -43,9 +45,15 @@ const ROUNDS = 3;
 /**
  * "hop": kafka-in -> change -> kafka-out, a core node in the model's place that sets a
  * fixed result: what any node there costs. "avro": the pipeline with the same records
- * and model, read and written in Avro through the Schema Registry.
+ * and model, read and written in Avro through the Schema Registry. "eos": the pipeline
+ * with kafka-in in exactly-once mode (librdkafka engine).
  */
-type FlowPhase = "passthrough" | "hop" | "e2e" | "avro";
+type FlowPhase = "passthrough" | "hop" | "e2e" | "avro" | "eos";
+
+/** The phases that score with the model. */
+function scores(phase: FlowPhase): boolean {
+  return phase === "e2e" || phase === "avro" || phase === "eos";
+}
 
 /** The records of the Avro phase: the JSON phase's `{"features": [...]}`, in Avro. */
 const FEATURES_AVRO = { type: "record", name: "Features", namespace: "bench", fields: [{ name: "features", type: { type: "array", items: "double" } }] };
@@ -104,14 +112,22 @@ export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds:
         { key: "e2e_records_per_s", label: `kafka-in -> python-model -> kafka-out (${engine})`, time: (count) => bench.timeFlow("e2e", count) },
         { key: "e2e_avro_records_per_s", label: `kafka-in -> python-model -> kafka-out, Avro in and out (${engine})`, time: (count) => bench.timeFlow("avro", count) },
         ...(engine === "librdkafka"
-          ? [{ key: "e2e_kafkajs_records_per_s", label: "kafka-in -> python-model -> kafka-out (kafkajs)", time: (count: number) => bench.timeFlow("e2e", count, "kafkajs") }]
+          ? [
+              { key: "e2e_kafkajs_records_per_s", label: "kafka-in -> python-model -> kafka-out (kafkajs)", time: (count: number) => bench.timeFlow("e2e", count, "kafkajs") },
+              { key: "e2e_eos_records_per_s", label: "kafka-in -> python-model -> kafka-out, exactly-once (librdkafka)", time: (count: number) => bench.timeFlow("eos", count) },
+            ]
           : []),
       ];
       rounds = await bench.measureInTurns(phases);
       for (const [key, rates] of Object.entries(rounds)) results[key] = Math.round(median(rates));
-      const latency = await bench.latencyAtRate(LATENCY_RATE);
+      const latency = await bench.latencyAtRate(LATENCY_RATE, "e2e");
       results.e2e_p50_ms = round(latency.p50);
       results.e2e_p99_ms = round(latency.p99);
+      if (engine === "librdkafka") {
+        const eosLatency = await bench.latencyAtRate(LATENCY_RATE, "eos");
+        results.e2e_eos_p50_ms = round(eosLatency.p50);
+        results.e2e_eos_p99_ms = round(eosLatency.p99);
+      }
       results.rss_mb = await bench.peakMemory(engine);
       if (engine === "librdkafka") results.rss_mb_kafkajs = await bench.peakMemory("kafkajs");
     } finally {
@@ -238,9 +254,9 @@ class KafkaBench {
    * The whole pipeline fed `perSecond` records a second for `seconds` after a warm-up;
    * end-to-end latency percentiles in ms of the records sent after the warm-up.
    */
-  async latencyAtRate(perSecond: number): Promise<{ p50: number; p99: number }> {
-    const { input, output } = await this.traffic.freshTopics("latency");
-    await this.deployFlow("e2e", input, output);
+  async latencyAtRate(perSecond: number, phase: "e2e" | "eos"): Promise<{ p50: number; p99: number }> {
+    const { input, output } = await this.traffic.freshTopics(`${phase}-latency`);
+    await this.deployFlow(phase, input, output);
     // green once in its group (throughput phases do not wait for it: under back-pressure it turns yellow)
     await this.watch.untilGreen(["in"]);
     const count = perSecond * (LATENCY_WARM_UP_S + this.seconds);
@@ -254,7 +270,7 @@ class KafkaBench {
     latencies.sort((a, b) => a - b);
     const at = (share: number): number => latencies[Math.floor(latencies.length * share)];
     console.log(
-      `[bench] kafka-in -> python-model -> kafka-out at ${perSecond} records/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${latencies[latencies.length - 1]} ms` +
+      `[bench] kafka-in -> python-model -> kafka-out${phase === "eos" ? ", exactly-once," : ""} at ${perSecond} records/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${latencies[latencies.length - 1]} ms` +
         ` (${latencies.length} records; the ${warmUp.length} of the first ${LATENCY_WARM_UP_S} s not counted, max ${Math.max(...warmUp)} ms)`,
     );
     return { p50: at(0.5), p99: at(0.99) };
@@ -269,10 +285,11 @@ class KafkaBench {
     this.watch.reset();
     const flow = this.flowWithoutInput(phase, output, engine);
     await this.runtime.deploy(flow);
-    await this.watch.untilGreen(phase === "e2e" || phase === "avro" ? ["model", "out"] : ["out"]);
+    await this.watch.untilGreen(scores(phase) ? ["model", "out"] : ["out"]);
     // every other setting is the node's default: at-least-once, JSON values, max unsettled 2000
     const format = phase === "avro" ? { payloadFormat: "schema-registry", registry: "registry" } : {};
-    const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true, ...format };
+    const delivery = phase === "eos" ? { deliveryMode: "exactly-once" } : {};
+    const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true, ...format, ...delivery };
     await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "passthrough" ? "out" : "model"]] }], "nodes");
   }
 
@@ -285,7 +302,7 @@ class KafkaBench {
       { id: "bench", type: "tab", label: "kafka bench" },
       { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench", engine },
       { id: "registry", type: "schema-registry", urls: this.registry.url, auth: "none" },
-      ...(phase === "e2e" || phase === "avro" ? [model] : []),
+      ...(scores(phase) ? [model] : []),
       ...(phase === "hop" ? [change] : []),
       // acks all, no compression: the defaults
       { id: "out", type: "kafka-out", z: "bench", broker: "broker", topic: output, wires: [], ...(phase === "avro" ? avroOut : {}) },
@@ -323,6 +340,15 @@ function table(results: Record<string, number>, rounds: Record<string, number[]>
           [
             "librdkafka / kafkajs: pipelines",
             `${ratio(e2e, results.e2e_kafkajs_records_per_s)} (>= ${TARGETS.librdkafkaPipeline}x: ${verdict(e2e / results.e2e_kafkajs_records_per_s, TARGETS.librdkafkaPipeline, true)}; ${byRound("e2e_records_per_s", "e2e_kafkajs_records_per_s")})`,
+          ],
+          [`Kafka: kafka-in -> python-model -> kafka-out, exactly-once (librdkafka)`, `${results.e2e_eos_records_per_s} records/s`],
+          [
+            "exactly-once / at-least-once pipelines",
+            `${ratio(results.e2e_eos_records_per_s, e2e)} (>= ${TARGETS.exactlyOnceOverAtLeastOnce}x: ${verdict(results.e2e_eos_records_per_s / e2e, TARGETS.exactlyOnceOverAtLeastOnce, true)}; ${byRound("e2e_eos_records_per_s", "e2e_records_per_s")})`,
+          ],
+          [
+            `Kafka: exactly-once e2e latency at ${LATENCY_RATE} records/s, p50 / p99`,
+            `${results.e2e_eos_p50_ms} / ${results.e2e_eos_p99_ms} ms (p99 <= 2 x ${TRANSACTION_INTERVAL_MS} ms + the at-least-once p99: ${verdict(results.e2e_eos_p99_ms, 2 * TRANSACTION_INTERVAL_MS + results.e2e_p99_ms, false)})`,
           ],
           [
             "peak memory of Node-RED running the pipeline",

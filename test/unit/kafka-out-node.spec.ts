@@ -6,6 +6,7 @@ import { KafkajsEngine } from "../../src/kafka/engines/kafkajs";
 import { BatchingProducer } from "../../src/kafka/engines/kafkajs/batching-producer";
 import { ProduceRefusedError, ProducerStoppedError } from "../../src/kafka/produce-errors";
 import { registerSettler, type SettlementHandle } from "../../src/kafka/settlement";
+import { registerTransactionSender } from "../../src/kafka/transactions/transaction-senders";
 import { catchNode, helper, kafkaBroker, kafkaOut, statusOf } from "../support/node-red-helper";
 
 const flow = (topic: string) => [
@@ -164,6 +165,33 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.equal(report.payload, "(not copied: nested too deeply)");
     assert.equal(report.topic, "t");
     assert.equal(send.callCount, 0);
+  });
+
+  it("writes the result of an exactly-once record in its consumer's transaction, and drops that of an aborted one (it is read again)", async () => {
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const node = helper.getNode("out") as unknown as { receive(msg: object): void };
+    const broker = helper.getNode("broker") as unknown as { connection: KafkaConnection };
+    const inTransaction: [string, OutgoingRecord][] = [];
+    const settled: string[] = [];
+    const unregisterSettler = registerSettler("eo-1", (_handle, outcome) => settled.push(outcome));
+    const unregisterSender = registerTransactionSender("eo-1", {
+      connection: broker.connection,
+      send: async (topic, record) => {
+        inTransaction.push([topic, record]);
+        return { topic, partition: 0, offset: "0" };
+      },
+    });
+    const caught: unknown[] = [];
+    helper.getNode("errors").on("input", (msg: unknown) => caught.push(msg));
+    node.receive({ payload: { sum: 3 }, kafka: { source: "eo-1", topic: "in", partition: 0, offset: "1", transactional: true } });
+    node.receive({ payload: { sum: 4 }, kafka: { source: "eo-aborted", topic: "in", partition: 0, offset: "2", transactional: true } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    unregisterSender();
+    unregisterSettler();
+    assert.deepEqual(inTransaction, [["scored", { value: '{"sum":3}' }]]);
+    assert.equal(send.callCount, 0, "nothing written outside the transaction");
+    assert.deepEqual(settled, ["processed"]);
+    assert.deepEqual(caught, []);
   });
 });
 
