@@ -260,10 +260,13 @@ class KafkaBench {
     // green once in its group (throughput phases do not wait for it: under back-pressure it turns yellow)
     await this.watch.untilGreen(["in"]);
     const count = perSecond * (LATENCY_WARM_UP_S + this.seconds);
+    // exactly-once results count from when a read_committed reader gets them (their transaction committed), not from when they were written
+    const reader = this.traffic.readLatencies(output, count, phase === "eos" ? "arrival" : "append");
+    await reader.joined;
     const start = Date.now();
     await this.traffic.feedAtRate(input, perSecond, LATENCY_WARM_UP_S + this.seconds);
     await this.traffic.awaitOutput(output, count, () => this.watch.failure);
-    const samples = await this.traffic.readLatencies(output, count);
+    const samples = await reader.samples;
     const measuredFrom = start + LATENCY_WARM_UP_S * 1000;
     const warmUp = samples.filter((sample) => sample.sentAt < measuredFrom).map((sample) => sample.ms);
     const latencies = samples.filter((sample) => sample.sentAt >= measuredFrom).map((sample) => sample.ms);

@@ -141,30 +141,41 @@ export class KafkaTraffic {
     }
   }
 
-  /** Reads the `count` records on `topic`: when each was sent, and its latency (broker append time minus send time). */
-  async readLatencies(topic: string, count: number): Promise<LatencySample[]> {
-    const consumer = this.kafka.consumer({ groupId: this.uniqueName("latency-reader") });
+  /**
+   * Reads the `count` records on `topic` (as a read_committed reader): when each was
+   * sent, and its latency, to its broker append time ("append"), or to when this reader
+   * got it ("arrival": for results that become visible only when their transaction
+   * commits). `joined` resolves once the reader has its partitions: an arrival reader
+   * must be there before the feed starts.
+   */
+  readLatencies(topic: string, count: number, measuredTo: "append" | "arrival"): { joined: Promise<void>; samples: Promise<LatencySample[]> } {
+    const consumer = this.kafka.consumer({ groupId: this.uniqueName("latency-reader"), maxWaitTimeInMs: 20 });
     const latencies: LatencySample[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachBatch: async ({ batch }) => {
-              for (const message of batch.messages) {
-                const sentAt = Number(String(message.headers?.[SENT_AT_HEADER]));
-                latencies.push({ sentAt, ms: Number(message.timestamp) - sentAt });
-              }
-              if (latencies.length >= count) resolve();
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    return latencies;
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const samples = (async () => {
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          consumer
+            .run({
+              eachBatch: async ({ batch }) => {
+                const now = Date.now();
+                for (const message of batch.messages) {
+                  const sentAt = Number(String(message.headers?.[SENT_AT_HEADER]));
+                  latencies.push({ sentAt, ms: (measuredTo === "arrival" ? now : Number(message.timestamp)) - sentAt });
+                }
+                if (latencies.length >= count) resolve();
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return latencies;
+    })();
+    return { joined, samples };
   }
 
   /** Disconnects; deletes the topics it made when they are on a cluster that outlives the benchmark. */

@@ -11,8 +11,6 @@ import { exactlyOnceLeaks, type FlowNode } from "./exactly-once-flow-check";
 import { shortReason, showStatus } from "./status";
 
 const COMMIT_INTERVAL_MS = 200;
-/** Exactly-once commits a transaction this often, as Kafka Streams does under exactly-once. */
-const TRANSACTION_INTERVAL_MS = 100;
 /** How often the status shows the failures of the last interval. */
 const STATUS_INTERVAL_MS = 1000;
 /** How long the status tells of a failure the client retried by itself (it says nothing when it recovers). */
@@ -121,7 +119,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         deliveryMode: config.deliveryMode === "auto-commit" || exactlyOnce ? config.deliveryMode : "at-least-once",
         readUncommitted: config.isolationLevel === "read_uncommitted",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
-        commitIntervalMs: exactlyOnce ? TRANSACTION_INTERVAL_MS : COMMIT_INTERVAL_MS,
+        commitIntervalMs: exactlyOnce ? numberSetting(config.transactionMs, KAFKA_IN_DEFAULTS.transactionMs, 10, 60_000) : COMMIT_INTERVAL_MS,
         deadLetterTopic,
         refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",
         schemas: registry?.client ? new SchemaDecoder(registry.client) : undefined,

@@ -74,6 +74,8 @@ export interface KafkaInDef extends NodeDef {
   isolationLevel?: string;
   deliveryMode: DeliveryMode;
   maxUnsettled: number | string;
+  /** Exactly-once: how often a transaction is committed, in ms. */
+  transactionMs?: number | string;
   /** Failed records are written here (blank: none). */
   deadLetterTopic: string;
   /** What becomes of a record the broker refuses for good (absent in flows made before it existed: stop). */
@@ -86,6 +88,8 @@ export interface KafkaInDef extends NodeDef {
 export const KAFKA_IN_DEFAULTS = {
   /** Enough to keep reading while a produce request and a commit are on their way (see README, Delivery semantics). */
   maxUnsettled: 2000,
+  /** As Kafka Streams commits under exactly-once. */
+  transactionMs: 100,
 } as const;
 
 export type AcksSetting = "all" | "leader" | "none";

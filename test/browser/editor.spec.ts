@@ -228,6 +228,29 @@ describe("the editor in Chromium", function () {
     await editor.page.locator("#node-dialog-cancel").click();
   });
 
+  it("offers exactly-once in the kafka in dialog, with its tip and transaction interval, and hides the Unwritable setting it does not use", async () => {
+    const flow = readExample("keras-iris-scoring");
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    const tray = await editor.editNode(editor.workspaceNodeWithId(nodeOfType(flow, "kafka-in").id));
+    const mode = tray.locator("#node-input-deliveryMode");
+    const tip = tray.locator(".kafka-in-tip-exactly-once");
+    const unwritable = tray.locator(".kafka-in-row-refusalPolicy").first();
+    assert.equal(await mode.inputValue(), "at-least-once");
+    assert.equal(await tip.isVisible(), false);
+    assert.equal(await unwritable.isVisible(), true);
+    assert.equal(await tray.locator("#node-input-transactionMs").isVisible(), false);
+    await mode.selectOption("exactly-once");
+    assert.equal(await tip.isVisible(), true);
+    assert.match((await tip.textContent()) ?? "", /committed together in a Kafka transaction/);
+    assert.equal(await unwritable.isVisible(), false, "a refused write aborts the transaction instead");
+    const interval = tray.locator("#node-input-transactionMs");
+    assert.equal(await interval.isVisible(), true);
+    assert.equal(await interval.inputValue(), "100", "a transaction every 100 ms by default");
+    await editor.page.screenshot({ path: path.join(SCREENSHOTS, "kafka-in-exactly-once-dialog.png") });
+    // nothing is kept: the example stays as it is
+    await editor.page.locator("#node-dialog-cancel").click();
+  });
+
   it("checks the Keras example's model from its dialog: shapes and labels, then the exact error for a missing file", async () => {
     const flow = readExample("keras-iris-scoring");
     await editor.showFlow(String(nodeOfType(flow, "tab").label));
