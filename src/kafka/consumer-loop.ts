@@ -155,6 +155,8 @@ export class ConsumerLoop {
   private aborting = false;
   /** Ends an exactly-once commit's wait for the records it covers to be settled. */
   private wakeDrain: (() => void) | undefined;
+  /** That wait has lasted, and the status shows it as paused. */
+  private drainStalled = false;
 
   constructor(
     private readonly connection: KafkaConnection,
@@ -365,9 +367,10 @@ export class ConsumerLoop {
     this.unregister();
     this.deadLetters?.stop();
     this.wakeDrain?.();
+    // exactly-once: what the open transaction holds is aborted, and read again by the next owner; a pause between aborts ends now
+    const closing = this.transaction?.close();
     await this.commit();
-    // exactly-once: what the open transaction holds is aborted, and read again by the next owner
-    await this.transaction?.close();
+    await closing;
     await this.consumer?.stop();
   }
 
@@ -475,14 +478,7 @@ export class ConsumerLoop {
     try {
       while (this.tracker.uncommitted > this.resumeAt) {
         if (this.stopping || !control.stillValid()) return false;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(wake, WAIT_CHECK_MS);
-          function wake(): void {
-            clearTimeout(timer);
-            resolve();
-          }
-          this.wakeWaiter = wake;
-        });
+        await sleepUnlessWoken(WAIT_CHECK_MS, (wake) => (this.wakeWaiter = wake));
         this.wakeWaiter = undefined;
         await control.heartbeat(); // a rebalance shows here as an error, which the engine handles
       }
@@ -498,7 +494,7 @@ export class ConsumerLoop {
    * flow waits briefly and often, and a status per wait would cost more than the wait.
    */
   private clearPausedWhenReading(): void {
-    if (this.showingPaused && !this.waiting && Date.now() - this.waitEndedAt >= PAUSED_STATUS_HOLD_MS) this.showPaused(false);
+    if (this.showingPaused && !this.waiting && !this.drainStalled && Date.now() - this.waitEndedAt >= PAUSED_STATUS_HOLD_MS) this.showPaused(false);
   }
 
   private showPaused(paused: boolean): void {
@@ -554,18 +550,24 @@ export class ConsumerLoop {
     return this.committing;
   }
 
-  /** Until every emitted record is settled; false if an abort or a stop came first. */
+  /**
+   * Until every emitted record is settled; false if an abort or a stop came first. A
+   * wait that lasts (records that reach neither kafka-out nor kafka-commit) shows as paused.
+   */
   private async drained(): Promise<boolean> {
-    while (this.tracker.unsettled > 0 && !this.aborting && !this.stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, DRAIN_CHECK_MS);
-        function wake(): void {
-          clearTimeout(timer);
-          resolve();
+    const since = Date.now();
+    try {
+      while (this.tracker.unsettled > 0 && !this.aborting && !this.stopping) {
+        await sleepUnlessWoken(DRAIN_CHECK_MS, (wake) => (this.wakeDrain = wake));
+        this.wakeDrain = undefined;
+        if (!this.drainStalled && Date.now() - since >= DRAIN_SHOWN_AFTER_MS) {
+          this.drainStalled = true;
+          this.showPaused(true);
         }
-        this.wakeDrain = wake;
-      });
-      this.wakeDrain = undefined;
+      }
+    } finally {
+      if (this.drainStalled) this.waitEndedAt = Date.now();
+      this.drainStalled = false;
     }
     return !this.aborting && !this.stopping;
   }
@@ -605,8 +607,21 @@ export class ConsumerLoop {
   }
 }
 
-/** Exactly-once: how long a commit waits for its records before it looks again (a stop, an abort end the wait at once). */
+/** Exactly-once: how long a commit waits for its records before it looks again (a settle, a stop, an abort end the wait at once). */
 const DRAIN_CHECK_MS = 1000;
+/** Exactly-once: a commit that has waited this long for its records shows the consumer as paused. */
+const DRAIN_SHOWN_AFTER_MS = 5000;
+
+/** Sleeps `ms`, or less if the function handed to `setWake` is called first. */
+function sleepUnlessWoken(ms: number, setWake: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    setWake(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 function recordKey(topic: string, partition: number, offset: string): string {
   return `${partition}/${offset}/${topic}`;

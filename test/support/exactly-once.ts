@@ -28,6 +28,8 @@ export interface FlowOptions {
   deadLetterTopic?: string;
   deliveryMode?: string;
   workers?: number;
+  /** kafka-in's transaction interval, ms (its default when absent). */
+  transactionMs?: number;
   /** The model's handler; SUMMING_MODEL by default. */
   handlerPath?: string;
   /** The kafka-broker's client id; by default the environment variable EO_INSTANCE (a runtime's name). */
@@ -50,6 +52,7 @@ export function exactlyOnceFlow(options: FlowOptions): object[] {
       payloadFormat: "json",
       deliveryMode: options.deliveryMode ?? "exactly-once",
       maxUnsettled: options.maxUnsettled ?? 500,
+      transactionMs: options.transactionMs,
       deadLetterTopic: options.deadLetterTopic ?? "",
       wires: [["eo-model"]],
     },

@@ -39,8 +39,10 @@ describe("exactly-once: kafka-in → python-model → kafka-out in Kafka transac
   it("Node-RED killed with SIGKILL mid-stream and started again: 0 lost, 0 duplicates; a read_uncommitted reader sees the aborted results", async () => {
     const names = await topics("eo-kill");
     await produce(names.input, inputRecords(RECORDS));
-    const first = await start("eo-kill", exactlyOnceFlow(names));
-    await consume(names.output, 300, 60_000);
+    // transactions of a second: the kill, half a second after the first one committed, finds one open with results in it
+    const first = await start("eo-kill", exactlyOnceFlow({ ...names, transactionMs: 1000 }));
+    await consume(names.output, 1, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     process.kill(runtimePid(first), "SIGKILL");
     await first.stop();
     runtimes.splice(runtimes.indexOf(first), 1);

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
-import { createTopic, testBrokers, uniqueName } from "../../support/kafka";
+import { createTopic, produce, testBrokers, uniqueName } from "../../support/kafka";
 import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, loggedBy, statusFill, waitForStatus } from "../../support/node-red-helper";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS file inside node-red
 const httpRequestNode = require("@node-red/nodes/core/network/21-httprequest.js") as typeof catchNode;
 
 /** What a deploy of an exactly-once kafka-in says before any record flows. */
-describe("exactly-once deploy checks (real runtime, real broker)", function () {
+describe("exactly-once: what a deploy says, and a flow that does not settle its records (real runtime, real broker)", function () {
   this.timeout(60_000);
   afterEach(async () => {
     await helper.unload();
@@ -23,7 +23,7 @@ describe("exactly-once deploy checks (real runtime, real broker)", function () {
       { id: "f1", type: "tab" },
       { id: "broker", type: "kafka-broker", engine, brokers: testBrokers(), clientId: "eo-checks" },
       { id: "other-broker", type: "kafka-broker", engine, brokers: testBrokers(), clientId: "eo-checks-other" },
-      { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("eo-checks"), deliveryMode: "exactly-once", wires: [wires] },
+      { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("eo-checks"), fromBeginning: true, deliveryMode: "exactly-once", wires: [wires] },
       { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: uniqueName("eo-checks-out"), wires: [] },
       ...extra,
     ];
@@ -51,4 +51,16 @@ describe("exactly-once deploy checks (real runtime, real broker)", function () {
     await helper.load([kafkaBroker, kafkaIn, kafkaOut, catchNode], flows("librdkafka"));
     assert.deepEqual(loggedBy("in").filter((entry) => entry.level === "warn"), [], "no warning for kafka-in → kafka-out");
   });
+
+  it("records that reach neither kafka-out nor kafka-commit hold the transaction: the status turns yellow, not green", async () => {
+    await produce(input, [{ key: "1", value: "[1, 2, 3]" }]);
+    const dropped = [{ id: "sink", type: "helper", z: "f1" }];
+    await helper.load([kafkaBroker, kafkaIn, kafkaOut, catchNode], flows("librdkafka", dropped, ["sink"]));
+    const received: unknown[] = [];
+    helper.getNode("sink").on("input", (msg: unknown) => received.push(msg));
+    await waitForStatus("in", /^paused: \d+ in flight$/, 30_000, "the held transaction in the status");
+    assert.equal(statusFill("in"), "yellow");
+    assert.ok(received.length > 0, "the records were emitted");
+  });
 });
+
