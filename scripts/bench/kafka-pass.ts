@@ -5,8 +5,9 @@ import { freePort, startScratchKafka } from "../lib/embedded-kafka";
 import { startSchemaRegistry, type EmbeddedSchemaRegistry } from "../lib/embedded-schema-registry";
 import { deployFlows, startNodeRed } from "../lib/node-red-process";
 import { childrenOf } from "../lib/processes";
+import { spawnTied } from "../lib/tied-process";
 import { projectPython } from "../lib/install-python";
-import { KAFKA_HOME } from "../lib/project";
+import { KAFKA_HOME, ROOT } from "../lib/project";
 import { parseBrokerList } from "../../src/kafka/connection";
 import { RegistryClient } from "../../src/kafka/schema-registry/registry-client";
 import { SchemaEncoder } from "../../src/kafka/schema-registry/serdes";
@@ -54,6 +55,8 @@ type FlowPhase = "passthrough" | "hop" | "e2e" | "avro" | "eos";
 function scores(phase: FlowPhase): boolean {
   return phase === "e2e" || phase === "avro" || phase === "eos";
 }
+
+const PYTHON_SCRIPT = path.join(ROOT, "scripts", "bench", "python_script.py");
 
 /** The records of the Avro phase: the JSON phase's `{"features": [...]}`, in Avro. */
 const FEATURES_AVRO = { type: "record", name: "Features", namespace: "bench", fields: [{ name: "features", type: { type: "array", items: "double" } }] };
@@ -117,6 +120,7 @@ export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds:
               { key: "e2e_eos_records_per_s", label: "kafka-in -> python-model -> kafka-out, exactly-once (librdkafka)", time: (count: number) => bench.timeFlow("eos", count) },
             ]
           : []),
+        { key: "python_script_records_per_s", label: "a plain Python script on confluent-kafka, 500 records per model call", time: (count) => bench.timePythonScript(count) },
       ];
       rounds = await bench.measureInTurns(phases);
       for (const [key, rates] of Object.entries(rounds)) results[key] = Math.round(median(rates));
@@ -212,6 +216,26 @@ class KafkaBench {
       return await this.traffic.awaitOutput(output, count, () => undefined);
     } finally {
       await pipe.stop();
+    }
+  }
+
+  /** The script a user would write instead of the flow (scripts/bench/python_script.py), on the same records and model. */
+  async timePythonScript(count: number): Promise<OutputTiming> {
+    const { input, output } = await this.traffic.freshTopics("script");
+    await this.traffic.preload(input, count);
+    const script = spawnTied(
+      projectPython(),
+      [PYTHON_SCRIPT, "--brokers", this.brokers, "--input", input, "--output", output, "--group", this.traffic.uniqueName("group"), "--model", MODEL, "--backend", this.backend],
+      { stdout: "ignore", stderr: "pipe" },
+    );
+    let stderr = "";
+    script.child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    let exited: number | null | undefined;
+    void script.exited.then((code) => (exited = code));
+    try {
+      return await this.traffic.awaitOutput(output, count, () => (exited === undefined ? undefined : `python_script.py exited (${exited}): ${stderr}`));
+    } finally {
+      await script.stop(5000);
     }
   }
 
@@ -377,6 +401,8 @@ function table(results: Record<string, number>, rounds: Record<string, number[]>
       "Avro / JSON pipelines",
       `${ratio(results.e2e_avro_records_per_s, e2e)} (>= ${TARGETS.avroOverJson}x: ${verdict(results.e2e_avro_records_per_s / e2e, TARGETS.avroOverJson, true)}; ${byRound("e2e_avro_records_per_s", "e2e_records_per_s")})`,
     ],
+    ["Kafka: a plain Python script on confluent-kafka (consume 500, one model call, produce, commit)", `${results.python_script_records_per_s} records/s`],
+    [`pipeline (${engine}) / Python script (no target: the batch path's is 1.0x)`, `${ratio(e2e, results.python_script_records_per_s)} (${byRound("e2e_records_per_s", "python_script_records_per_s")})`],
     ["change node / passthrough (no target)", `${ratio(hop, passthrough)} (${byRound("change_node_records_per_s", "passthrough_records_per_s")})`],
     [
       `passthrough / bare client (${engine})`,
