@@ -162,7 +162,7 @@ export interface TransactionalProducer {
   begin(): Promise<void>;
   /** Writes a record in the open transaction; resolves once the broker has it (visible to read_committed readers only after commit). */
   send(topic: string, record: OutgoingRecord): Promise<Delivery>;
-  /** Adds the consumer's offsets, with its group generation (KIP-447), and commits; rejects with a TransactionError. */
+  /** Adds the consumer's offsets, with its group generation (KIP-447), and commits; rejects if the broker refuses either. */
   commit(points: CommitPoint[], consumer: EngineConsumer): Promise<void>;
   /** Aborts the open transaction: its records are never shown to read_committed readers. */
   abort(): Promise<void>;

@@ -1,6 +1,5 @@
 import type { Delivery, EngineConsumer, OutgoingRecord, TransactionalProducer } from "../engine";
 import type { CommitPoint } from "../offset-tracker";
-import { TransactionError } from "./transaction-errors";
 
 /** The pause before a transaction begins again after the second abort in a row, doubled each time up to MAX. */
 const FIRST_ABORT_PAUSE_MS = 500;
@@ -60,16 +59,12 @@ export class TransactionCycle {
     return this.producer.send(topic, record);
   }
 
-  /** Commits the open transaction with these offsets, then opens the next one. Rejects with a TransactionError. */
+  /** Commits the open transaction with these offsets, then opens the next one. Rejects if either fails: the caller aborts. */
   async commit(points: CommitPoint[], consumer: EngineConsumer): Promise<void> {
     await this.producer.commit(points, consumer);
     this.commits++;
     this.abortsInARow = 0;
-    try {
-      await this.producer.begin();
-    } catch (error) {
-      throw new TransactionError((error as Error).message, "fenced");
-    }
+    await this.producer.begin();
     this.release();
   }
 

@@ -1,16 +1,13 @@
 import { ProducerStoppedError } from "../produce-errors";
 
 /**
- * Why a transaction could not commit, and what it takes to go on:
- * - abort: the transaction is spoiled (a record it holds failed): abort it and process its records again;
- * - fenced: a newer producer of the same transactional id, or a newer member of the group,
- *   took over; this producer can do nothing more: make a new one (and a new consumer).
+ * A transaction call the broker or the client refused. Whatever the cause, the
+ * transaction is aborted and its records processed again; a producer that cannot even
+ * abort (fenced: a newer producer of its id, or the transaction's timeout, came first)
+ * is replaced.
  */
 export class TransactionError extends Error {
-  constructor(
-    message: string,
-    readonly kind: "abort" | "fenced",
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = "TransactionError";
   }

@@ -25,10 +25,9 @@ interface Sent {
   reject: (error: Error) => void;
 }
 
-/** A native failure of a transaction call, as what it takes to go on. */
+/** A native failure of a transaction call, saying which call failed. */
 function transactionError(error: NativeError, what: string): TransactionError {
-  const kind = error.isFatal ? "fenced" : "abort";
-  return new TransactionError(`${what}: ${error.message}`, kind);
+  return new TransactionError(`${what}: ${error.message}`);
 }
 
 /**
@@ -84,8 +83,8 @@ export class LibrdkafkaTransactionalProducer implements TransactionalProducer {
 
   async commit(points: CommitPoint[], consumer: EngineConsumer): Promise<void> {
     const producer = this.producer;
-    if (!producer) throw new TransactionError("no transaction is open", "abort");
-    if (!(consumer instanceof LibrdkafkaConsumer)) throw new TransactionError("the consumer is not a librdkafka consumer", "fenced");
+    if (!producer) throw new TransactionError("no transaction is open");
+    if (!(consumer instanceof LibrdkafkaConsumer)) throw new TransactionError("the consumer is not a librdkafka consumer");
     const native = consumer.native;
     if (points.length > 0) {
       const offsets = points.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
