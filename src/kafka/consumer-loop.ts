@@ -4,6 +4,7 @@ import { DeadLetterWriter } from "./dead-letters";
 import { OffsetTracker } from "./offset-tracker";
 import { ProducerStoppedError } from "./produce-errors";
 import { RetryBackoff } from "./retry-backoff";
+import { batchMessage, type BatchMessage } from "./record-batches";
 import { decodeRecord, reportedRecord, type DecodeFormats, type RecordDecodeError, type RecordMessage } from "./record-codec";
 import { RegistryUnavailableError } from "./schema-registry/registry-client";
 import type { SchemaDecoder } from "./schema-registry/serdes";
@@ -80,6 +81,8 @@ export interface ConsumerLoopOptions {
   refusalPolicy: RefusalPolicy;
   /** Read records of open and aborted transactions too (isolation level read_uncommitted). */
   readUncommitted?: boolean;
+  /** One msg per batch of up to this many records of a partition (see record-batches.ts); one msg per record when absent. */
+  batchRecords?: number;
   /** Values or keys in a Schema Registry's wire format: the schemas of a batch are fetched before its records are emitted. */
   schemas?: SchemaDecoder;
 }
@@ -96,7 +99,10 @@ export interface StateDetail {
 }
 
 export interface ConsumerLoopEvents {
+  /** A record's msg; in batch output, only a record that could not be decoded comes alone. */
   onRecord: (msg: RecordMessage, error?: RecordDecodeError) => void;
+  /** Batch output: the records of a batch that were decoded. */
+  onBatch?: (msg: BatchMessage) => void;
   onState: (state: ConsumerState, detail?: StateDetail) => void;
   onRefused: (refusal: Refusal) => void;
   /** A dead letter could not be written and is being retried (with the failure), or is written again (undefined). */
@@ -137,6 +143,8 @@ export class ConsumerLoop {
   private committing: Promise<void> = Promise.resolve();
   /** The loop is waiting for room: every settle then asks for a commit. */
   private waiting = false;
+  /** The uncommitted count the loop waits to fall to. */
+  private waitingUntil = 0;
   /** The status says paused; it stays so until the consumer has read without waiting for a while. */
   private showingPaused = false;
   private waitEndedAt = 0;
@@ -256,30 +264,64 @@ export class ConsumerLoop {
     this.events.onState(this.showingPaused ? "paused" : "connected", { inFlight: this.tracker.uncommitted });
   }
 
-  /** Emits a fetched batch's records, one msg each, waiting for room when maxUnsettled are in flight. */
+  /** Emits a fetched batch's records, one msg each (or in batch msgs), waiting for room when maxUnsettled are in flight. */
   private async emit(batch: RecordBatch, control: BatchControl): Promise<void> {
     const { topic, partition } = batch;
     // a stop, a rebalance or a stopped partition can only come while this loop awaits: checked then, not per record
     if (!control.stillValid() || this.tracker.isStopped(topic, partition)) return;
     if (this.options.schemas && !(await this.fetchSchemas(this.options.schemas, batch, control))) return;
+    if (this.options.batchRecords) return this.emitInBatches(batch, control, Math.min(this.options.batchRecords, this.options.maxUnsettled));
     for (const record of batch.records) {
-      // back-pressure waits here rather than pausing the consumer: a pause drops the
-      // batch the client already fetched, and fetching it again caps throughput
-      if (this.tracksSettlement && this.tracker.uncommitted >= this.options.maxUnsettled) {
-        if (!(await this.roomFor(control)) || this.tracker.isStopped(topic, partition)) return;
-      }
-      // exactly-once: records wait while a transaction closes, and are left if it aborted (read again from its start)
-      if (this.transaction && !this.transaction.isOpen) {
-        await this.transaction.whenOpen();
-        if (this.stopping || !control.stillValid()) return;
-      }
-      control.handled(record.offset);
-      if (!this.tracker.track(topic, partition, record.offset)) continue; // fetched again while in flight
-      if (this.deadLetters) this.originals.set(recordKey(topic, partition, record.offset), { topic, partition, record });
-      const { msg, error } = decodeRecord(topic, partition, record, this.options.formats, this.source, this.options.schemas);
-      if (this.transaction) msg.kafka.transactional = true;
-      this.events.onRecord(msg, error);
+      if (this.mustWait(1) && !(await this.waitToEmit(control, topic, partition, 1))) return;
+      const decoded = this.take(topic, partition, record, control);
+      if (decoded) this.events.onRecord(decoded.msg, decoded.error);
     }
+  }
+
+  /** Emits the records in batch msgs of up to `size`; a record that cannot be decoded goes alone, with its error. */
+  private async emitInBatches(batch: RecordBatch, control: BatchControl, size: number): Promise<void> {
+    const { topic, partition, records } = batch;
+    for (let start = 0; start < records.length; start += size) {
+      const chunk = records.slice(start, start + size);
+      if (this.mustWait(chunk.length) && !(await this.waitToEmit(control, topic, partition, chunk.length))) return;
+      const decoded: RecordMessage[] = [];
+      for (const record of chunk) {
+        const taken = this.take(topic, partition, record, control);
+        if (taken?.error) this.events.onRecord(taken.msg, taken.error);
+        else if (taken) decoded.push(taken.msg);
+      }
+      if (decoded.length > 0) this.events.onBatch?.(batchMessage(decoded));
+    }
+  }
+
+  /** Whether `count` more records must wait: for room under back-pressure, or for the next transaction. */
+  private mustWait(count: number): boolean {
+    return (this.tracksSettlement && this.tracker.uncommitted + count > this.options.maxUnsettled) || (this.transaction !== undefined && !this.transaction.isOpen);
+  }
+
+  /** Waits until `count` more records may be emitted; false if the batch is to be left. */
+  private async waitToEmit(control: BatchControl, topic: string, partition: number, count: number): Promise<boolean> {
+    // back-pressure waits here rather than pausing the consumer: a pause drops the
+    // batch the client already fetched, and fetching it again caps throughput
+    if (this.tracksSettlement && this.tracker.uncommitted + count > this.options.maxUnsettled) {
+      if (!(await this.roomFor(control, count)) || this.tracker.isStopped(topic, partition)) return false;
+    }
+    // exactly-once: records wait while a transaction closes, and are left if it aborted (read again from its start)
+    if (this.transaction && !this.transaction.isOpen) {
+      await this.transaction.whenOpen();
+      if (this.stopping || !control.stillValid()) return false;
+    }
+    return true;
+  }
+
+  /** Tracks a record and decodes it; undefined if it is in flight already (fetched again). */
+  private take(topic: string, partition: number, record: ConsumedRecord, control: BatchControl): { msg: RecordMessage; error?: RecordDecodeError } | undefined {
+    control.handled(record.offset);
+    if (!this.tracker.track(topic, partition, record.offset)) return undefined;
+    if (this.deadLetters) this.originals.set(recordKey(topic, partition, record.offset), { topic, partition, record });
+    const decoded = decodeRecord(topic, partition, record, this.options.formats, this.source, this.options.schemas);
+    if (this.transaction) decoded.msg.kafka.transactional = true;
+    return decoded;
   }
 
   /**
@@ -434,7 +476,7 @@ export class ConsumerLoop {
       const first = this.stopped.get(partitionKey);
       if (!first || BigInt(offset) < BigInt(first.offset)) this.stopped.set(partitionKey, refusal);
       // its records no longer count as in flight: a consumer waiting for room may read on
-      if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
+      if (this.waiting && this.tracker.uncommitted <= this.waitingUntil) this.wakeWaiter?.();
     } else {
       this.markSettled(handle, key);
     }
@@ -467,16 +509,18 @@ export class ConsumerLoop {
   }
 
   /**
-   * Called with maxUnsettled records uncommitted: commits at once and waits until a
-   * commit makes room, keeping the group membership alive with heartbeats. Resolves
-   * true to go on reading, false if the batch should be left (stop, rebalance).
+   * Called when `count` more records would pass maxUnsettled: commits at once and waits
+   * until commits make room for them and down to the resume share, keeping the group
+   * membership alive with heartbeats. Resolves true to go on reading, false if the batch
+   * should be left (stop, rebalance).
    */
-  private async roomFor(control: BatchControl): Promise<boolean> {
+  private async roomFor(control: BatchControl, count: number): Promise<boolean> {
     this.waiting = true;
     this.showPaused(true);
     this.commitSoon();
+    this.waitingUntil = Math.min(this.resumeAt, this.options.maxUnsettled - count);
     try {
-      while (this.tracker.uncommitted > this.resumeAt) {
+      while (this.tracker.uncommitted > this.waitingUntil) {
         if (this.stopping || !control.stillValid()) return false;
         await sleepUnlessWoken(WAIT_CHECK_MS, (wake) => (this.wakeWaiter = wake));
         this.wakeWaiter = undefined;
@@ -515,7 +559,7 @@ export class ConsumerLoop {
       try {
         await consumer.commit(points);
         this.tracker.markCommitted(points);
-        if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
+        if (this.waiting && this.tracker.uncommitted <= this.waitingUntil) this.wakeWaiter?.();
       } catch (error) {
         // not fatal: the next tick retries, and a record that is not committed is only read again
         this.events.onState(this.showingPaused ? "paused" : "connected", { error: error as Error, inFlight: this.tracker.uncommitted });
@@ -545,7 +589,7 @@ export class ConsumerLoop {
         return;
       }
       this.tracker.markCommitted(points);
-      if (this.waiting && this.tracker.uncommitted <= this.resumeAt) this.wakeWaiter?.();
+      if (this.waiting && this.tracker.uncommitted <= this.waitingUntil) this.wakeWaiter?.();
     });
     return this.committing;
   }

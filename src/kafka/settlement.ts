@@ -8,7 +8,10 @@ export interface SettlementHandle {
   source: string;
   topic: string;
   partition: number;
+  /** The record's offset; for a batch msg, its first record's. */
   offset: string;
+  /** A batch msg: the offsets of the records it carries, in the order of its payload (see record-batches.ts). */
+  offsets?: string[];
   /** Read by an exactly-once consumer: its results are written in that consumer's transaction. */
   transactional?: boolean;
 }
@@ -49,12 +52,20 @@ export function settlementHandle(msg: unknown): SettlementHandle | undefined {
 }
 
 /**
- * Settles the record a msg came from, if it came from a kafka-in that is still running.
- * Returns false when the msg carries no record (it did not come from a kafka-in).
+ * Settles the record a msg came from (every record of a batch msg), if it came from a
+ * kafka-in that is still running. Returns false when the msg carries no record (it did
+ * not come from a kafka-in).
  */
 export function settleMessage(msg: unknown, outcome: SettleOutcome, failure?: Failure): boolean {
   const handle = settlementHandle(msg);
   if (!handle) return false;
-  settlers.get(handle.source)?.(handle, outcome, failure);
+  const settler = settlers.get(handle.source);
+  if (!settler) return true;
+  if (!handle.offsets) {
+    settler(handle, outcome, failure);
+    return true;
+  }
+  const { source, topic, partition, transactional } = handle;
+  for (const offset of handle.offsets) settler({ source, topic, partition, offset, transactional }, outcome, failure);
   return true;
 }

@@ -119,6 +119,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         deliveryMode: config.deliveryMode === "auto-commit" || exactlyOnce ? config.deliveryMode : "at-least-once",
         readUncommitted: config.isolationLevel === "read_uncommitted",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
+        batchRecords: config.outputMode === "batch" ? numberSetting(config.batchRecords, KAFKA_IN_DEFAULTS.batchRecords, 1, 100_000) : undefined,
         commitIntervalMs: exactlyOnce ? numberSetting(config.transactionMs, KAFKA_IN_DEFAULTS.transactionMs, 10, 60_000) : COMMIT_INTERVAL_MS,
         deadLetterTopic,
         refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",
@@ -136,6 +137,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
           }
           this.send(msg);
         },
+        onBatch: (msg) => this.send(msg),
         onState: showState,
         onRefused: reportRefusal,
         onRegistryWait: (error) => {

@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import type { Codec, ConnectionState, Delivery, EngineProducer, OutgoingRecord, ProducerSettings } from "../kafka/engine";
 import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
-import { encodeMessage, type OutgoingMessage } from "../kafka/record-codec";
+import { isBatchMessage, rowFields, withRows } from "../kafka/record-batches";
+import { encodeMessage, RecordEncodeError, type OutgoingMessage } from "../kafka/record-codec";
 import { encoderSettings } from "../kafka/schema-registry/registry-settings";
 import { RegistryValueWriter } from "../kafka/schema-registry/registry-writer";
 import { settleMessage, settlementHandle } from "../kafka/settlement";
@@ -147,20 +148,14 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         reject(msg, new Error(RED._("kafka-out.errors.other-cluster")), done);
         return;
       }
-      let record: OutgoingRecord;
-      try {
-        record = encodeMessage(msg as OutgoingMessage, fields);
-      } catch (error) {
-        reject(msg, error as Error, done);
-        return;
-      }
       // a record from kafka-in waits out a broker out of reach (kafka-in bounds how many
       // wait); any other msg fails once the client has given up retrying
       const retry = settlementHandle(msg) !== undefined;
-      let valued = Promise.resolve(record);
-      if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritableValue));
-      if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritableKey));
-      valued.then((ready) => write(topic, ready, retry, transaction)).then(
+      if (isBatchMessage(msg) || (config.splitArrays && Array.isArray(msg.payload))) {
+        writeRows(msg, topic, retry, transaction, send, done);
+        return;
+      }
+      writeRecord(msg as OutgoingMessage, topic, retry, transaction).then(
         (delivery) => {
           settleMessage(msg, "processed");
           rates.succeeded();
@@ -170,15 +165,72 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         (error: Error) => {
           // closing: the record is left unsettled, to be read again
           if (error instanceof ProducerStoppedError) return done();
-          if (error instanceof MissingPartitionError || error instanceof UnwritableValueError) return reject(msg, error, done);
-          const key = error instanceof ProduceRefusedError ? "kafka-out.errors.refused" : "kafka-out.errors.produce";
-          const failure = new Error(RED._(key, { error: error.message }));
+          const { outcome, failure } = classify(error);
+          if (outcome === "failed") return reject(msg, failure, done);
           settleMessage(msg, "undelivered", { error: failure.message, node: this.id });
           rates.failed(error);
           failMessage(this, msg, failure, done);
         },
       );
     });
+
+    /** A failure as the record's outcome: failed (it can never be written) or undelivered (the broker did not take it). */
+    const classify = (error: Error): { outcome: "failed" | "undelivered"; failure: Error } => {
+      if (error instanceof MissingPartitionError || error instanceof UnwritableValueError || error instanceof RecordEncodeError) return { outcome: "failed", failure: error };
+      const key = error instanceof ProduceRefusedError ? "kafka-out.errors.refused" : "kafka-out.errors.produce";
+      return { outcome: "undelivered", failure: new Error(RED._(key, { error: error.message })) };
+    };
+
+    /** Encodes a msg's record (through the registry when so set) and writes it; a msg that cannot be encoded rejects with a RecordEncodeError. */
+    const writeRecord = (msg: OutgoingMessage, topic: string, retry: boolean, transaction: TransactionSender | undefined): Promise<Delivery | undefined> => {
+      let record: OutgoingRecord;
+      try {
+        record = encodeMessage(msg, fields);
+      } catch (error) {
+        return Promise.reject(error instanceof RecordEncodeError ? error : new RecordEncodeError((error as Error).message));
+      }
+      if (!registryWriter && !keyWriter) return write(topic, record, retry, transaction);
+      let valued = Promise.resolve(record);
+      if (registryWriter) valued = valued.then((ready) => registryWriter.value(topic, msg.payload, retry).then((value) => ({ ...ready, value }), unwritableValue));
+      if (keyWriter && msg.key != null) valued = valued.then((ready) => keyWriter.value(topic, msg.key, retry).then((key) => ({ ...ready, key }), unwritableKey));
+      return valued.then((ready) => write(topic, ready, retry, transaction));
+    };
+
+    /**
+     * A msg of rows (a batch from kafka-in): one record per element of msg.payload, with
+     * its key, headers and timestamp from msg.kafka's arrays. The batch is settled once
+     * every record is written; a row that fails is reported to Catch and settled as a
+     * single msg would be, and the others are settled as written.
+     */
+    const writeRows = (msg: NodeMessageInFlow, topic: string, retry: boolean, transaction: TransactionSender | undefined, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
+      const rows = msg.payload as unknown[];
+      const writes = rows.map((payload, index) => writeRecord({ ...rowFields(msg, index, rows.length), partition: msg.partition, payload }, topic, retry, transaction));
+      void Promise.allSettled(writes).then((outcomes) => {
+        const failures = outcomes.flatMap((outcome, index) => (outcome.status === "rejected" ? [{ index, error: outcome.reason as Error }] : []));
+        // closing: the records are left unsettled, to be read again
+        if (failures.some(({ error }) => error instanceof ProducerStoppedError)) return done();
+        const deliveries = outcomes.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : undefined));
+        if (failures.length === 0) {
+          settleMessage(msg, "processed");
+          rates.succeeded(rows.length);
+          if (settings.deliveries) send(Object.assign(msg, { delivery: deliveries }));
+          return done();
+        }
+        const written = outcomes.flatMap((outcome, index) => (outcome.status === "fulfilled" ? [index] : []));
+        // rows settled one by one only while msg.kafka still has a record per row; else the batch goes as one
+        const perRow = !isBatchMessage(msg) || msg.kafka.offsets.length === rows.length;
+        if (perRow && written.length > 0) settleMessage(withRows(msg, written), "processed");
+        const rowErrors = failures.map(({ index, error }) => ({ index, ...classify(error) }));
+        for (const { index, outcome, failure } of perRow ? rowErrors : rowErrors.slice(0, 1)) {
+          settleMessage(perRow ? withRows(msg, [index]) : msg, outcome, { error: failure.message, node: this.id });
+        }
+        rates.succeeded(written.length);
+        rates.failed(rowErrors[0].failure, failures.length);
+        const text = RED._("kafka-out.errors.rows-failed", { count: failures.length, total: rows.length, rows: rowErrors.slice(0, 5).map(({ index, failure }) => `row ${index}: ${failure.message}`).join("; ") });
+        const report = Object.assign(withRows(msg, rowErrors.map(({ index }) => index)), { payload: rowErrors.map(({ index }) => rows[index]), errors: rowErrors.map(({ index, failure }) => ({ index, error: failure.message })) });
+        failMessage(this, report, new Error(text), done);
+      });
+    };
 
     /** A partition from the msg is checked first: one the topic lacks would fail the whole batch. */
     const write = async (topic: string, record: OutgoingRecord, retry: boolean, transaction: TransactionSender | undefined): Promise<Delivery | undefined> => {

@@ -76,6 +76,10 @@ export interface KafkaInDef extends NodeDef {
   maxUnsettled: number | string;
   /** Exactly-once: how often a transaction is committed, in ms. */
   transactionMs?: number | string;
+  /** "batch": one msg per fetched batch of a partition (absent in flows made before it existed: one msg per record). */
+  outputMode?: "record" | "batch";
+  /** Batch output: the most records in one msg. */
+  batchRecords?: number | string;
   /** Failed records are written here (blank: none). */
   deadLetterTopic: string;
   /** What becomes of a record the broker refuses for good (absent in flows made before it existed: stop). */
@@ -90,6 +94,8 @@ export const KAFKA_IN_DEFAULTS = {
   maxUnsettled: 2000,
   /** As Kafka Streams commits under exactly-once. */
   transactionMs: 100,
+  /** As many as a hand-written consumer commonly takes per model call. */
+  batchRecords: 500,
 } as const;
 
 export type AcksSetting = "all" | "leader" | "none";
@@ -104,6 +110,8 @@ export interface KafkaOutDef extends NodeDef, WriterConfig {
   keyFormat?: string;
   acks: AcksSetting;
   compression: Codec;
+  /** An array msg.payload is written as one record per element (a batch msg from kafka-in always is). */
+  splitArrays?: boolean;
   /** Sends each written msg on, with msg.delivery = {topic, partition, offset}. */
   metadata: boolean;
   /** Takes the record's partition from msg.partition (else the key's hash picks it). */
@@ -155,6 +163,8 @@ export interface PythonModelDef extends NodeDef {
   featureNames: string;
   /** Adds msg.timing (queue wait, scoring time, batch size). */
   timing: boolean;
+  /** The features property holds an array of rows, each scored as one record (a batch msg from kafka-in always does). */
+  rowsPerMessage?: boolean;
   /** Loads the model again when its file changes. */
   reload: boolean;
 }

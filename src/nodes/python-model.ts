@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
+import { isBatchMessage, withRows } from "../kafka/record-batches";
 import { settleMessage } from "../kafka/settlement";
 import { PathNotFoundError, resolveUserPath } from "../package-paths";
 import { resolveInterpreter } from "../python/interpreter";
@@ -6,8 +7,10 @@ import { modelLoads, type LoadLimiter } from "../python/load-limiter";
 import { QueueFullError } from "../python/micro-batcher";
 import { ModelNotReadyError, StoppingError, type ModelSpec, type RunnerState } from "../python/model-runner";
 import { checkModel } from "../python/model-check";
+import { FeatureError } from "../python/features";
 import { featureReader, handlerConfig, modelKind } from "../python/model-kinds";
 import { ModelService } from "../python/model-service";
+import { scoreRows, type RowsOutcome } from "../python/row-scoring";
 import { UntilLoaded } from "../python/until-loaded";
 import type { LogLevel } from "../python/worker-log";
 import { PythonException } from "../python/worker-process";
@@ -17,6 +20,8 @@ import { failMessage } from "./report-failure";
 import { showStatus } from "./status";
 
 const MAX_WAITING = 10_000;
+/** Failed rows of a msg named in its Catch message; the rest are counted. */
+const LISTED_ROW_ERRORS = 5;
 /** Loading TensorFlow and a model takes seconds; a check that takes this long has failed. */
 const CHECK_TIMEOUT_MS = 120_000;
 
@@ -144,6 +149,7 @@ export = function registerPythonModel(RED: NodeAPI): void {
     };
 
     const score = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
+      if (config.rowsPerMessage || isBatchMessage(msg)) return scoreMessageRows(msg, send, done);
       let features: unknown;
       try {
         const info = service.info;
@@ -164,6 +170,56 @@ export = function registerPythonModel(RED: NodeAPI): void {
         send(out);
         done();
       });
+    };
+
+    /** A msg of rows (a batch from kafka-in): each row scored as a record; rows that fail leave the msg, and the others go on. */
+    const scoreMessageRows = (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
+      const rows = readFeatures(msg);
+      if (!Array.isArray(rows) || rows.length === 0) {
+        fail(msg, done, new FeatureError(RED._("python-model.errors.not-rows", { property: featuresProperty })));
+        return;
+      }
+      const info = service.info;
+      const names = configuredNames.length ? configuredNames : info?.feature_names;
+      scoreRows(
+        rows,
+        (row) => readModelInput(row, info?.input_shape, names),
+        (features, scored) => service.submit(features, scored),
+        (outcome) => finishRows(msg, rows, outcome, send, done),
+      );
+    };
+
+    const finishRows = (msg: NodeMessageInFlow, rows: unknown[], { results, errors, last }: RowsOutcome, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
+      const stopping = [...errors.values()].find((error) => error instanceof StoppingError);
+      // closing: the records are read again, not settled
+      if (stopping) return failMessage(this, msg, stopping, done);
+      const kept = rows.flatMap((_row, index) => (errors.has(index) ? [] : [index]));
+      let out = msg as NodeMessageInFlow & { features?: unknown; timing?: object };
+      if (errors.size > 0) {
+        const rowErrors = failedRows(msg, errors);
+        const listed = rowErrors.slice(0, LISTED_ROW_ERRORS).map((row) => RED._(row.offset ? "python-model.errors.row-at" : "python-model.errors.row", { ...row }));
+        const more = rowErrors.length > LISTED_ROW_ERRORS ? RED._("python-model.errors.more-rows", { count: rowErrors.length - LISTED_ROW_ERRORS }) : "";
+        const text = RED._("python-model.errors.rows-failed", { count: rowErrors.length, total: rows.length, rows: listed.join("; ") + more });
+        const batch = isBatchMessage(msg);
+        // each failed record of a batch is settled on its own: dead-lettered with its own error
+        if (batch) for (const row of rowErrors) settleMessage(withRows(msg, [row.index]), "failed", { error: row.error, node: this.id });
+        const failed = rowErrors.map((row) => row.index);
+        const report = Object.assign(withRows(msg, failed), { payload: failed.map((index) => rows[index]), errors: rowErrors });
+        rates.failed(rowErrors[0].error, failed.length);
+        if (kept.length === 0) {
+          if (!batch) settleMessage(msg, "failed", { error: text, node: this.id });
+          return failMessage(this, report, new Error(text), done);
+        }
+        this.error(text, report);
+        // the msg goes on with the rows that scored: a batch's msg.kafka narrowed to them, msg.errors naming the others
+        out = Object.assign(withRows(msg, kept), { errors: rowErrors });
+      }
+      if (featuresProperty === "payload" && outputProperty === "payload") out.features = kept.length === rows.length ? rows : kept.map((index) => rows[index]);
+      writePrediction(out, kept.map((index) => results[index]));
+      if (config.timing && last) out.timing = { queuedMs: last.queuedMs, scoringMs: last.scoringMs, batchSize: last.batchSize };
+      rates.succeeded(kept.length);
+      send(out);
+      done();
     };
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
@@ -202,6 +258,14 @@ export = function registerPythonModel(RED: NodeAPI): void {
     );
   });
 };
+
+/** The failed rows of a msg in index order: each one's index, its record's offset (a batch's), and its error. */
+function failedRows(msg: NodeMessageInFlow, errors: Map<number, Error>): { index: number; offset?: string; error: string }[] {
+  const offsets = isBatchMessage(msg) ? msg.kafka.offsets : undefined;
+  return [...errors.keys()]
+    .sort((a, b) => a - b)
+    .map((index) => ({ index, ...(offsets ? { offset: offsets[index] } : {}), error: String(errors.get(index)) }));
+}
 
 /**
  * Reads and writes a msg property. A plain top-level name (payload, the default) is used

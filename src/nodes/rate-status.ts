@@ -36,13 +36,14 @@ export class RateStatus {
     this.timer = setInterval(() => this.tick(), INTERVAL_MS);
   }
 
-  succeeded(): void {
-    this.succeededCount++;
+  /** `count` records (a batch msg's) went well. */
+  succeeded(count = 1): void {
+    this.succeededCount += count;
   }
 
   /** `reason` as the status should name it (an error's message, or with its type: "ValueError: ..."). */
-  failed(reason: Error | string): void {
-    this.failedCount++;
+  failed(reason: Error | string, count = 1): void {
+    this.failedCount += count;
     this.lastFailure = typeof reason === "string" ? reason : reason.message;
   }
 
