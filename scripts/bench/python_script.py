@@ -1,5 +1,5 @@
 """The script a user would write instead of the flow, as the benchmark's baseline: plain
-Python on Confluent's client (librdkafka), consuming up to 500 records, scoring them in
+Python on Confluent's client (librdkafka), consuming up to --batch records, scoring them in
 one call of the same Keras handler the python-model node runs, producing the results,
 and committing once they are delivered (at least once). Prints "ready" once the model is
 loaded, then runs until it is killed; the benchmark times its output topic."""
@@ -18,6 +18,7 @@ parser.add_argument("--output", required=True)
 parser.add_argument("--group", required=True)
 parser.add_argument("--model", required=True)
 parser.add_argument("--backend", default="tensorflow")
+parser.add_argument("--batch", type=int, default=500)
 args = parser.parse_args()
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "src", "python", "handlers"))
@@ -30,7 +31,7 @@ consumer.subscribe([args.input])
 print("ready", flush=True)
 
 while True:
-    records = [record for record in consumer.consume(500, timeout=0.2) if record.error() is None]
+    records = [record for record in consumer.consume(args.batch, timeout=0.2) if record.error() is None]
     if not records:
         continue
     results = keras_handler.predict(model, [json.loads(record.value())["features"] for record in records]).rows()

@@ -228,7 +228,9 @@ export = function registerKafkaOut(RED: NodeAPI): void {
         rates.failed(rowErrors[0].failure, failures.length);
         const text = RED._("kafka-out.errors.rows-failed", { count: failures.length, total: rows.length, rows: rowErrors.slice(0, 5).map(({ index, failure }) => `row ${index}: ${failure.message}`).join("; ") });
         const report = Object.assign(withRows(msg, rowErrors.map(({ index }) => index)), { payload: rowErrors.map(({ index }) => rows[index]), errors: rowErrors.map(({ index, failure }) => ({ index, error: failure.message })) });
-        failMessage(this, report, new Error(text), done);
+        // Catch gets the failed rows (done(error) would hand it the msg as it came)
+        this.error(text, report);
+        done();
       });
     };
 

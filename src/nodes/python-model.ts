@@ -206,11 +206,12 @@ export = function registerPythonModel(RED: NodeAPI): void {
         const failed = rowErrors.map((row) => row.index);
         const report = Object.assign(withRows(msg, failed), { payload: failed.map((index) => rows[index]), errors: rowErrors });
         rates.failed(rowErrors[0].error, failed.length);
+        // Catch gets the failed rows (done(error) would hand it the msg as it came)
+        this.error(text, report);
         if (kept.length === 0) {
           if (!batch) settleMessage(msg, "failed", { error: text, node: this.id });
-          return failMessage(this, report, new Error(text), done);
+          return done();
         }
-        this.error(text, report);
         // the msg goes on with the rows that scored: a batch's msg.kafka narrowed to them, msg.errors naming the others
         out = Object.assign(withRows(msg, kept), { errors: rowErrors });
       }

@@ -116,6 +116,43 @@ describe("kafka-out node (producer stubbed)", () => {
     assert.match(outcomes[0], /^undelivered: Produce refused by the broker/);
   });
 
+  it("writes a batch msg as one record per row with the row's key and headers, and settles each record once all are written; a refused row is settled alone", async () => {
+    send.callsFake(async (_topic, record) => {
+      if (record.value === "too large") throw new ProduceRefusedError("scored", "MESSAGE_TOO_LARGE", "the record is larger than the topic accepts");
+      return undefined;
+    });
+    const outcomes: string[] = [];
+    const unregister = registerSettler("batch-1", (handle, outcome) => outcomes.push(`${handle.offset} ${outcome}`));
+    await helper.load([kafkaBroker, kafkaOut, catchNode], flow("scored"));
+    const caught = new Promise<{ error: { message: string }; payload: unknown; errors: unknown[]; kafka: { offsets: string[] } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    const kafka = { source: "batch-1", topic: "in", partition: 0, offset: "10", lastOffset: "12", offsets: ["10", "11", "12"], keys: ["a", null, "c"], headers: [{ h: "1" }, {}, { h: "3" }], timestamps: [1, 2, 3] };
+    helper.getNode("out").receive({ payload: [{ label: "x" }, "too large", 7], topic: "in", partition: 0, kafka });
+    const report = await caught;
+    unregister();
+    assert.deepEqual(
+      send.getCalls().map((call) => call.args[1]),
+      [
+        { value: '{"label":"x"}', key: "a", headers: { h: "1" } },
+        { value: "too large", headers: {} },
+        { value: "7", key: "c", headers: { h: "3" } },
+      ],
+    );
+    assert.deepEqual(outcomes.sort(), ["10 processed", "11 undelivered", "12 processed"]);
+    assert.match(report.error.message, /1 of 3 records of the batch were not written: row 1: Produce refused by the broker/);
+    assert.deepEqual(report.payload, ["too large"]);
+    assert.deepEqual(report.kafka.offsets, ["11"]);
+  });
+
+  it("writes an array payload as one JSON record unless Arrays is ticked", async () => {
+    await helper.load([kafkaBroker, kafkaOut], flow("scored"));
+    helper.getNode("out").receive({ payload: [1, 2] });
+    await helper.unload();
+    await helper.load([kafkaBroker, kafkaOut], flow("scored").map((node) => (node.id === "out" ? { ...node, splitArrays: true } : node)));
+    helper.getNode("out").receive({ payload: [1, 2] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(send.getCalls().map((call) => call.args[1].value), ["[1,2]", "1", "2"]);
+  });
+
   it("leaves a record unsettled and reports nothing when the node closes before its write", async () => {
     send.rejects(new ProducerStoppedError());
     const outcomes: string[] = [];

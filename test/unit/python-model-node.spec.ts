@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from "../../src/package-paths";
 import { BatchTimeoutError, ModelNotReadyError, type RunnerState } from "../../src/python/model-runner";
 import { WorkerPool, type PoolEvents } from "../../src/python/worker-pool";
 import type { ModelInfo, RowResult } from "../../src/python/protocol";
+import { registerSettler } from "../../src/kafka/settlement";
 import { catchNode, helper, pythonModel, statusOf, statusesOf } from "../support/node-red-helper";
 import { waitFor } from "../support/python";
 
@@ -104,6 +105,35 @@ describe("python-model node (worker pool stubbed)", () => {
     assert.deepEqual(caught.payload, [-1]);
     assert.equal(caught.key, "bad");
     assert.equal((await good).key, "good");
+  });
+
+  it("scores a batch msg's rows as records: a failing row leaves the batch for Catch and its record is settled alone; the others go on in order", async () => {
+    score.callsFake(async (rows) => rows.map((row) => ((row as number[])[0] < 0 ? { ok: false, error: { type: "ValueError", message: "negative" } } : { ok: true, value: (row as number[])[0] * 2 })));
+    const settled: string[] = [];
+    const unregister = registerSettler("batch-2", (handle, outcome, failure) => settled.push(`${handle.offset} ${outcome}${failure ? `: ${failure.error}` : ""}`));
+    await helper.load([pythonModel, catchNode], flow);
+    const error = new Promise<Received & { errors: unknown; kafka: { offsets: string[] } }>((resolve) => helper.getNode("errors").on("input", resolve));
+    const out = new Promise<Received & { errors: unknown; kafka: { offsets: string[]; keys: string[] } }>((resolve) => helper.getNode("out").on("input", resolve));
+    const kafka = { source: "batch-2", topic: "in", partition: 0, offset: "5", lastOffset: "8", offsets: ["5", "6", "7", "8"], keys: ["a", "b", "c", "d"], headers: [{}, {}, {}, {}], timestamps: [1, 2, 3, 4] };
+    helper.getNode("model").receive({ payload: [[1], [-1], "not features", [4]], kafka });
+    const scored = await out;
+    const caught = await error;
+    unregister();
+    assert.deepEqual(scored.payload, [2, 8]);
+    assert.deepEqual(scored.kafka.offsets, ["5", "8"]);
+    assert.deepEqual(scored.kafka.keys, ["a", "d"]);
+    assert.deepEqual(scored.features, [[1], [4]]);
+    assert.deepEqual(
+      (scored.errors as { index: number; offset: string }[]).map((row) => [row.index, row.offset]),
+      [
+        [1, "6"],
+        [2, "7"],
+      ],
+    );
+    assert.match(caught.error?.message ?? "", /^2 of 4 rows failed: row 1 \(offset 6\): ValueError: negative; row 2 \(offset 7\): FeatureError: expected the features/);
+    assert.deepEqual(caught.payload, [[-1], "not features"]);
+    assert.deepEqual(caught.kafka.offsets, ["6", "7"]);
+    assert.deepEqual(settled.sort(), ["6 failed: ValueError: negative", "7 failed: FeatureError: expected the features as an array of numbers (or {\"features\": [...]}), got the string \"not features\""]);
   });
 
   it("refuses a payload without features before it reaches Python", async () => {
