@@ -83,6 +83,8 @@ export interface ConsumerLoopOptions {
   readUncommitted?: boolean;
   /** One msg per batch of up to this many records of a partition (see record-batches.ts); one msg per record when absent. */
   batchRecords?: number;
+  /** Batch output: how long a fetch waits for records to fill batches. */
+  batchWaitMs?: number;
   /** Values or keys in a Schema Registry's wire format: the schemas of a batch are fetched before its records are emitted. */
   schemas?: SchemaDecoder;
 }
@@ -219,6 +221,8 @@ export class ConsumerLoop {
         fromBeginning: this.options.fromBeginning,
         autoCommit: this.options.deliveryMode === "auto-commit",
         readUncommitted: this.options.readUncommitted,
+        // no wait (0) hands over what a fetch has at once, as per record
+        fillWaitMs: this.options.batchRecords && this.options.batchWaitMs ? this.options.batchWaitMs : undefined,
       },
       {
         connecting: () => this.events.onState("connecting"),

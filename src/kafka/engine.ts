@@ -51,6 +51,11 @@ export interface ConsumerSettings {
    * (isolation.level read_uncommitted); by default only what committed transactions wrote.
    */
   readUncommitted?: boolean;
+  /**
+   * A fetch waits up to this long for records to fill a batch (kafka-in's batch output);
+   * absent: it hands over what it has as soon as it has any.
+   */
+  fillWaitMs?: number;
 }
 
 /** What a consumer reports to the loop that drives it. */

@@ -120,6 +120,7 @@ export = function registerKafkaIn(RED: NodeAPI): void {
         readUncommitted: config.isolationLevel === "read_uncommitted",
         maxUnsettled: numberSetting(config.maxUnsettled, KAFKA_IN_DEFAULTS.maxUnsettled, 1, 1_000_000),
         batchRecords: config.outputMode === "batch" ? numberSetting(config.batchRecords, KAFKA_IN_DEFAULTS.batchRecords, 1, 100_000) : undefined,
+        batchWaitMs: numberSetting(config.batchWaitMs, KAFKA_IN_DEFAULTS.batchWaitMs, 0, 1000),
         commitIntervalMs: exactlyOnce ? numberSetting(config.transactionMs, KAFKA_IN_DEFAULTS.transactionMs, 10, 60_000) : COMMIT_INTERVAL_MS,
         deadLetterTopic,
         refusalPolicy: config.refusalPolicy === "skip" ? "skip" : "stop",

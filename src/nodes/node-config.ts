@@ -80,6 +80,8 @@ export interface KafkaInDef extends NodeDef {
   outputMode?: "record" | "batch";
   /** Batch output: the most records in one msg. */
   batchRecords?: number | string;
+  /** Batch output: how long a fetch waits for records to fill a batch, in ms. */
+  batchWaitMs?: number | string;
   /** Failed records are written here (blank: none). */
   deadLetterTopic: string;
   /** What becomes of a record the broker refuses for good (absent in flows made before it existed: stop). */
@@ -96,6 +98,8 @@ export const KAFKA_IN_DEFAULTS = {
   transactionMs: 100,
   /** As many as a hand-written consumer commonly takes per model call. */
   batchRecords: 500,
+  /** A batch of a slow stream waits at most this long for more records. */
+  batchWaitMs: 100,
 } as const;
 
 export type AcksSetting = "all" | "leader" | "none";

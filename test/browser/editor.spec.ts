@@ -345,4 +345,35 @@ describe("the editor in Chromium", function () {
     await editor.page.mouse.move(0, 400);
     await editor.page.screenshot({ path: path.join(SCREENSHOTS, "keras-flow.png") });
   });
+
+  it("shows batches from iris-in scored by the batch example in the Debug sidebar: their size and first result", async () => {
+    const flow = readExample("keras-iris-batch-scoring");
+    await editor.showDebugSidebar();
+    await editor.debugCurrentFlowOnly();
+    await editor.showFlow(String(nodeOfType(flow, "tab").label));
+    await editor.greenStatus(editor.workspaceNodeWithId(nodeOfType(flow, "python-model").id)).waitFor({ timeout: 120_000 });
+    await editor.clearDebug();
+
+    // ten records at once a second: kafka-in hands them over as one batch (or a few)
+    const prefix = `${uniqueName("batch")}-`;
+    // a batch's summary shows its size and first result: opened below (only this flow's batches are shown)
+    const batches = editor.debugMessages("scored batches");
+    let sent = 0;
+    const feed = setInterval(() => {
+      const rows = Array.from({ length: 10 }, () => HOLDOUT[sent % HOLDOUT.length]);
+      void produce("iris-in", rows.map((row) => ({ key: `${prefix}${sent++}`, value: JSON.stringify({ features: row.features }) })));
+    }, 1000);
+    try {
+      await waitFor(async () => (await batches.count()) >= 2, 120_000, "two scored batches in the Debug sidebar", 250);
+    } finally {
+      clearInterval(feed);
+    }
+    const message = batches.first();
+    const summary = await editor.expandDebugMessage(message, []);
+    assert.ok(Number(summary.get("records")) >= 1, `records ${summary.get("records")}`);
+    const first = await editor.expandDebugMessage(message, ["first"]);
+    assert.ok(SPECIES.includes(JSON.parse(first.get("label") ?? "null") as string), `label ${first.get("label")}`);
+    assert.match(JSON.parse(first.get("key") ?? "null") as string, new RegExp(`^${prefix}`), "the function node added the record's key");
+    assert.equal(await editor.debugMessages("failed rows").count(), 0);
+  });
 });

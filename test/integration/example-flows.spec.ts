@@ -133,6 +133,16 @@ describe("the package in a real Node-RED runtime", function () {
     });
   });
 
+  it("runs the batch example: iris-in scored a batch at a time onto iris-batch-scored, each result with its record's key", async () => {
+    await runExample("keras-iris-batch-scoring", "iris-in", VIRGINICA, async (prefix) => {
+      const record = await findRecord("iris-batch-scored", keyed(prefix));
+      const result = JSON.parse(String(record.value)) as { label: string; score: number; key: string };
+      assert.equal(result.label, "virginica");
+      assert.equal(result.key, String(record.key), "the function node added the record's key from msg.kafka.keys");
+      assert.ok(result.score > 0.5 && result.score <= 1, `score ${result.score}`);
+    });
+  });
+
   it("runs the plain Python example: iris-in scored by petal rules onto iris-rules-scored", async () => {
     await runExample("python-function-scoring", "iris-in", VIRGINICA, async (prefix) => {
       assert.equal(labelOf(await findRecord("iris-rules-scored", keyed(prefix))), "virginica");

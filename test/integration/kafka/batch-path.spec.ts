@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import type { BatchMessage } from "../../../src/kafka/record-batches";
-import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel } from "../../support/node-red-helper";
+import { Kafka, logLevel } from "kafkajs";
+import { catchNode, helper, kafkaBroker, kafkaIn, kafkaOut, pythonModel, waitForStatus } from "../../support/node-red-helper";
 import { committedOffset, committedOffsets, consume, createTopic, produce, TEST_ENGINE, testBrokers, uniqueName } from "../../support/kafka";
 import { PETAL_RULES, PYTHON, waitFor, writeHandler } from "../../support/python";
 
@@ -16,6 +17,7 @@ interface Caught {
 
 interface BatchFlowOptions {
   batchRecords: number;
+  batchWaitMs?: number;
   maxUnsettled?: number;
   deadLetterTopic?: string;
   handlerPath?: string;
@@ -42,6 +44,7 @@ function batchFlow(input: string, output: string, groupId: string, options: Batc
       deliveryMode: "at-least-once",
       outputMode: "batch",
       batchRecords: options.batchRecords,
+      batchWaitMs: options.batchWaitMs ?? 100,
       maxUnsettled: options.maxUnsettled ?? 2000,
       deadLetterTopic: options.deadLetterTopic ?? "",
       wires: [["bt-seen", "bt-model"]],
@@ -140,6 +143,31 @@ describe(`the batch path: one msg per batch of records (real broker, real Python
       assert.deepEqual(msg.kafka?.offsets, msg.errors?.map((row) => row.offset), "and their records");
     }
     await waitFor(async () => (await committedOffset(group, input)) === "20", 15_000, "offset 20 committed");
+  });
+
+  it("waits up to Wait ms for the records of a quiet topic to fill a batch", async () => {
+    const input = uniqueName("batch-quiet-in");
+    const output = uniqueName("batch-quiet-out");
+    await Promise.all([createTopic(input, 1), createTopic(output, 1)]);
+    await helper.load([kafkaBroker, kafkaIn, pythonModel, kafkaOut, catchNode], batchFlow(input, output, uniqueName("batch-quiet-group"), { batchRecords: 500, batchWaitMs: 500 }));
+    const seen: BatchMessage[] = [];
+    helper.getNode("bt-seen").on("input", (msg: BatchMessage) => seen.push(msg));
+    await waitForStatus("bt-reader", "subscribed", 60_000, "kafka-in in its group");
+    // a record every 25 ms for 1.5 s, each sent on its own
+    const producer = new Kafka({ clientId: "quiet-feed", brokers: [testBrokers()], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const count = 60;
+    try {
+      for (let index = 0; index < count; index++) {
+        await producer.send({ topic: input, messages: [{ key: `k${index}`, value: petalRow(index) }] });
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    await consume(output, count, 60_000);
+    assert.equal(seen.reduce((sum, msg) => sum + msg.payload.length, 0), count);
+    assert.ok(seen.length <= count / 5, `${count} records came in ${seen.length} batches (${seen.map((msg) => msg.payload.length).join(", ")}): a fetch waited for more`);
   });
 
   it("counts records, not msgs, against max unsettled, and delivers all", async () => {

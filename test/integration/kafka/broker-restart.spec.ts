@@ -17,7 +17,7 @@ describe(`a broker restart mid-stream (real broker) [${TEST_ENGINE} engine]`, fu
     await kafka?.stop();
   });
 
-  it("resumes by itself and loses no record", async () => {
+  for (const output of ["record", "batch"] as const) it(`resumes by itself and loses no record (one msg per ${output})`, async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "restarted-broker-"));
     const [port, controllerPort] = [await freePort(), await freePort()];
     kafka = await startEmbeddedKafka({ dataDir, port, controllerPort });
@@ -38,7 +38,7 @@ describe(`a broker restart mid-stream (real broker) [${TEST_ENGINE} engine]`, fu
       [
         { id: "f1", type: "tab" },
         { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: kafka.brokers, clientId: "restart-test" },
-        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: "restart-in", groupId: "restart-group", fromBeginning: true, payloadFormat: "json", wires: [["model"]] },
+        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: "restart-in", groupId: "restart-group", fromBeginning: true, payloadFormat: "json", outputMode: output, wires: [["model"]] },
         { id: "model", type: "python-model", z: "f1", python: PYTHON, kind: "python", handlerPath: PETAL_RULES, wires: [["out"]] },
         { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: "restart-out", acks: "all", wires: [] },
       ],

@@ -19,17 +19,18 @@ describe(`Node-RED killed with SIGKILL mid-stream (real runtime, real broker) [$
     await nodeRed?.stop();
   });
 
-  it("delivers every input record to the output topic after a restart, with at most max-unsettled duplicates", async () => {
+  // one msg per record, and one per batch of up to 40 records (max unsettled counts records either way)
+  for (const output of ["record", "batch"] as const) it(`delivers every input record to the output topic after a restart, with at most max-unsettled duplicates (one msg per ${output})`, async () => {
     const input = uniqueName("crash-in");
-    const output = uniqueName("crash-out");
+    const scored = uniqueName("crash-out");
     await createTopic(input, 2);
-    await createTopic(output, 1);
+    await createTopic(scored, 1);
     // slow enough that the kill lands mid-stream: 20 ms a batch of 10
     const slowRules = writeHandler("slow_rules", "import time\ndef load(p, c):\n    return None\n\ndef predict(m, batch):\n    time.sleep(0.02)\n    return [{'label': 'versicolor'} for _ in batch]\n");
     const flows = readExample("python-function-scoring", testBrokers()).map((node) => {
-      if (node.type === "kafka-in") return { ...node, topic: input, groupId: uniqueName("crash-group"), fromBeginning: true, maxUnsettled: MAX_UNSETTLED };
+      if (node.type === "kafka-in") return { ...node, topic: input, groupId: uniqueName("crash-group"), fromBeginning: true, maxUnsettled: MAX_UNSETTLED, outputMode: output, batchRecords: 40 };
       if (node.type === "python-model") return { ...node, handlerPath: slowRules, batchSize: 10 };
-      if (node.type === "kafka-out") return { ...node, topic: output };
+      if (node.type === "kafka-out") return { ...node, topic: scored };
       if (node.type === "kafka-broker") return { ...node, engine: TEST_ENGINE };
       return node;
     });
@@ -37,22 +38,22 @@ describe(`Node-RED killed with SIGKILL mid-stream (real runtime, real broker) [$
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "node-red-kill-"));
     const port = await freePort();
     nodeRed = await startNodeRed({ userDir, port, flows });
-    await consume(output, 300, 60_000);
+    await consume(scored, 300, 60_000);
 
     const runtime = childrenOf(nodeRed.pid as number).filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("node-red"));
     assert.equal(runtime.length, 1);
     process.kill(runtime[0], "SIGKILL");
     await nodeRed.stop();
-    const beforeRestart = await consume(output, 1, 10_000).then(() => consume(output, RECORDS, 5_000).catch((error: Error) => error));
+    const beforeRestart = await consume(scored, 1, 10_000).then(() => consume(scored, RECORDS, 5_000).catch((error: Error) => error));
     assert.ok(beforeRestart instanceof Error, "the crash came before every record was scored");
 
     nodeRed = await startNodeRed({ userDir, port }); // the saved flows, as after a crash
-    const records = await consume(output, RECORDS, 180_000).then(async () => {
+    const records = await consume(scored, RECORDS, 180_000).then(async () => {
       // read on until the topic stops growing, to count duplicates
-      let all = await consume(output, RECORDS, 10_000);
+      let all = await consume(scored, RECORDS, 10_000);
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, 2000));
-        const again = await consume(output, all.length + 1, 3_000).catch(() => all);
+        const again = await consume(scored, all.length + 1, 3_000).catch(() => all);
         if (again.length === all.length) return all;
         all = again;
       }

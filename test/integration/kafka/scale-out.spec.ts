@@ -17,22 +17,25 @@ const INSTANCES = ["scale-out-a", "scale-out-b"];
  * so the group's members can be told apart, and a change node writes it into each
  * record's headers together with the partition the record came from.
  */
-function scaleOutFlow(input: string, output: string, groupId: string): object[] {
+function scaleOutFlow(input: string, output: string, groupId: string, outputMode: "record" | "batch"): object[] {
+  const recordStamp = {
+    type: "change",
+    rules: [
+      { t: "set", p: "headers.instance", pt: "msg", to: "SCALE_OUT_INSTANCE", tot: "env" },
+      { t: "set", p: "headers.source-partition", pt: "msg", to: "partition", tot: "msg" },
+    ],
+  };
+  // a batch's records keep their headers in msg.kafka.headers, one object per row
+  const batchStamp = {
+    type: "function",
+    func: 'const instance = env.get("SCALE_OUT_INSTANCE");\nmsg.kafka.headers = msg.kafka.headers.map((headers) => ({ ...headers, instance, "source-partition": String(msg.partition) }));\nreturn msg;',
+    outputs: 1,
+  };
   return [
     { id: "so-flow", type: "tab", label: "scale-out" },
     { id: "so-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "${SCALE_OUT_INSTANCE}" },
-    { id: "so-reader", type: "kafka-in", z: "so-flow", broker: "so-broker", topic: input, groupId, fromBeginning: true, payloadFormat: "json", deliveryMode: "at-least-once", maxUnsettled: 200, wires: [["so-stamp"]] },
-    {
-      id: "so-stamp",
-      type: "change",
-      z: "so-flow",
-      name: "stamp the instance",
-      rules: [
-        { t: "set", p: "headers.instance", pt: "msg", to: "SCALE_OUT_INSTANCE", tot: "env" },
-        { t: "set", p: "headers.source-partition", pt: "msg", to: "partition", tot: "msg" },
-      ],
-      wires: [["so-model"]],
-    },
+    { id: "so-reader", type: "kafka-in", z: "so-flow", broker: "so-broker", topic: input, groupId, fromBeginning: true, payloadFormat: "json", deliveryMode: "at-least-once", maxUnsettled: 200, outputMode, batchRecords: 50, wires: [["so-stamp"]] },
+    { id: "so-stamp", z: "so-flow", name: "stamp the instance", ...(outputMode === "batch" ? batchStamp : recordStamp), wires: [["so-model"]] },
     { id: "so-model", type: "python-model", z: "so-flow", kind: "python", handlerPath: PETAL_RULES, python: PYTHON, batchSize: 64, maxWaitMs: 5, timeoutMs: 30000, wires: [["so-writer"]] },
     { id: "so-writer", type: "kafka-out", z: "so-flow", broker: "so-broker", topic: output, acks: "all", wires: [] },
     { id: "so-catch", type: "catch", z: "so-flow", scope: null, uncaught: false, wires: [["so-failures"]] },
@@ -44,17 +47,17 @@ function scaleOutFlow(input: string, output: string, groupId: string): object[] 
 describe(`two Node-RED processes sharing a consumer group (real runtimes, real broker) [${TEST_ENGINE} engine]`, function () {
   this.timeout(300_000);
   const runtimes: NodeRedProcess[] = [];
-  after(async () => {
-    await Promise.all(runtimes.map((runtime) => runtime.stop()));
+  afterEach(async () => {
+    await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop()));
   });
 
-  it("split the partitions between them and score every record exactly once, each by the instance that owns its partition", async () => {
+  for (const outputMode of ["record", "batch"] as const) it(`split the partitions between them and score every record exactly once, each by the instance that owns its partition (one msg per ${outputMode})`, async () => {
     const input = uniqueName("scale-in");
     const output = uniqueName("scale-out");
     const groupId = uniqueName("scale-group");
     await createTopic(input, PARTITIONS);
     await createTopic(output, 1);
-    const flows = scaleOutFlow(input, output, groupId);
+    const flows = scaleOutFlow(input, output, groupId, outputMode);
     for (const instance of INSTANCES) {
       const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `node-red-${instance}-`));
       runtimes.push(await startNodeRed({ userDir, port: await freePort(), flows, env: { SCALE_OUT_INSTANCE: instance } }));

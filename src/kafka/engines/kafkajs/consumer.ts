@@ -6,6 +6,9 @@ import type { CommitPoint } from "../../offset-tracker";
 const SUBSCRIBE_ATTEMPTS = 10;
 const SUBSCRIBE_RETRY_MS = 500;
 
+/** Bytes a fetch filling batches waits for (a few hundred small records), unless its wait ends first. */
+const FILL_MIN_BYTES = 64 * 1024;
+
 /** A kafkajs consumer in the shape the consumer loop drives: one eachBatch call per fetched batch. */
 export class KafkajsConsumer implements EngineConsumer {
   private readonly consumer: Consumer;
@@ -20,7 +23,9 @@ export class KafkajsConsumer implements EngineConsumer {
   ) {
     // how long the broker holds a fetch while there is nothing new (kafkajs's default is
     // 5 s): short, so that a stop or a rebalance does not wait for an idle fetch
-    this.consumer = kafka.consumer({ groupId: settings.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200, readUncommitted: Boolean(settings.readUncommitted) });
+    // filling batches, the broker holds a fetch for fillWaitMs unless a batch's worth of bytes comes first
+    const filling = settings.fillWaitMs === undefined ? {} : { maxWaitTimeInMs: settings.fillWaitMs, minBytes: FILL_MIN_BYTES };
+    this.consumer = kafka.consumer({ groupId: settings.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 200, readUncommitted: Boolean(settings.readUncommitted), ...filling });
     const { CONNECT, GROUP_JOIN, CRASH, DISCONNECT } = this.consumer.events;
     this.consumer.on(CONNECT, () => handlers.connecting());
     // kafkajs joins the group again after a failure it recovers from: that join says it reads again

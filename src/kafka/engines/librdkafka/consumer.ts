@@ -177,9 +177,11 @@ export class LibrdkafkaConsumer implements EngineConsumer {
       await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
       return;
     }
-    this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
-    // a consume call returns as soon as its first records are in, not once it has many
-    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    // a consume call returns as soon as its first records are in, not once it has many;
+    // filling batches, it gathers records for fillWaitMs unless it has CONSUME_BATCH first
+    const fillWaitMs = this.settings.fillWaitMs;
+    this.consumer.setDefaultConsumeTimeout(fillWaitMs ?? CONSUME_WAIT_MS);
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(fillWaitMs === undefined);
     this.consumer.subscribe(this.settings.topics.map(subscription));
     this.running = true;
     this.loop = this.read();
