@@ -34,6 +34,8 @@ export interface FlowOptions {
   handlerPath?: string;
   /** The kafka-broker's client id; by default the environment variable EO_INSTANCE (a runtime's name). */
   clientId?: string;
+  /** kafka-in's output: one msg per record (the default) or per batch of up to 50 records. */
+  outputMode?: "record" | "batch";
 }
 
 /** kafka-in (exactly-once) → python-model → kafka-out, with a Catch that logs what it gets. */
@@ -54,6 +56,8 @@ export function exactlyOnceFlow(options: FlowOptions): object[] {
       maxUnsettled: options.maxUnsettled ?? 500,
       transactionMs: options.transactionMs,
       deadLetterTopic: options.deadLetterTopic ?? "",
+      outputMode: options.outputMode ?? "record",
+      batchRecords: 50,
       wires: [["eo-model"]],
     },
     { id: "eo-model", type: "python-model", z: "eo-flow", kind: "python", handlerPath: options.handlerPath ?? SUMMING_MODEL, python: PYTHON, batchSize: 10, maxWaitMs: 5, timeoutMs: 30000, workers: options.workers ?? 1, wires: [["eo-out"]] },

@@ -36,11 +36,11 @@ describe("exactly-once: kafka-in → python-model → kafka-out in Kafka transac
     return names;
   }
 
-  it("Node-RED killed with SIGKILL mid-stream and started again: 0 lost, 0 duplicates; a read_uncommitted reader sees the aborted results", async () => {
+  for (const outputMode of ["record", "batch"] as const) it(`Node-RED killed with SIGKILL mid-stream and started again: 0 lost, 0 duplicates; a read_uncommitted reader sees the aborted results (one msg per ${outputMode})`, async () => {
     const names = await topics("eo-kill");
     await produce(names.input, inputRecords(RECORDS));
     // transactions of a second: the kill, half a second after the first one committed, finds one open with results in it
-    const first = await start("eo-kill", exactlyOnceFlow({ ...names, transactionMs: 1000 }));
+    const first = await start("eo-kill", exactlyOnceFlow({ ...names, transactionMs: 1000, outputMode }));
     await consume(names.output, 1, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     process.kill(runtimePid(first), "SIGKILL");
@@ -68,7 +68,7 @@ describe("exactly-once: kafka-in → python-model → kafka-out in Kafka transac
     assert.match(runtime.log(), /Python worker \d+ exited \(signal SIGKILL\)/, "the worker was killed mid-stream");
   });
 
-  it("dead letters in the transaction: rows the model fails are dead-lettered, across a kill -9, exactly once beside the results", async () => {
+  for (const outputMode of ["record", "batch"] as const) it(`dead letters in the transaction: rows the model fails are dead-lettered, across a kill -9, exactly once beside the results (one msg per ${outputMode})`, async () => {
     const names = await topics("eo-dead");
     const deadLetterTopic = uniqueName("eo-dead-letters");
     await createTopic(deadLetterTopic, 1);
@@ -79,7 +79,7 @@ describe("exactly-once: kafka-in → python-model → kafka-out in Kafka transac
     );
     const isFailing = (key: number): boolean => key % 100 === 7;
     await produce(names.input, inputRecords(RECORDS));
-    const first = await start("eo-dead", exactlyOnceFlow({ ...names, deadLetterTopic, handlerPath: failing }));
+    const first = await start("eo-dead", exactlyOnceFlow({ ...names, deadLetterTopic, handlerPath: failing, outputMode }));
     await consume(names.output, 300, 60_000);
     process.kill(runtimePid(first), "SIGKILL");
     await first.stop();
