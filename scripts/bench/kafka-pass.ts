@@ -151,21 +151,22 @@ export async function kafkaPass(runtime: BenchRuntime, backend: string, seconds:
 }
 
 /** KAFKA_BROKERS, else a scratch broker on free ports whose data goes with it. */
-async function benchBroker(): Promise<{ brokers: string; owned: boolean; stop(): Promise<void> }> {
+export async function benchBroker(): Promise<{ brokers: string; owned: boolean; stop(): Promise<void> }> {
   const given = process.env.KAFKA_BROKERS;
   if (given) return { brokers: given, owned: false, stop: async () => undefined };
   const scratch = await startScratchKafka(path.join(KAFKA_HOME, `bench-${process.pid}`));
   return { brokers: scratch.brokers, owned: true, stop: () => scratch.stop() };
 }
 
-class KafkaBench {
+export class KafkaBench {
   private readonly watch: FlowWatch;
 
   constructor(
     private readonly runtime: BenchRuntime,
     private readonly traffic: KafkaTraffic,
     private readonly brokers: string,
-    private readonly registry: EmbeddedSchemaRegistry,
+    /** For the Avro phase; the other phases run without. */
+    private readonly registry: Pick<EmbeddedSchemaRegistry, "url"> | undefined,
     private readonly backend: string,
     private readonly seconds: number,
   ) {
@@ -174,6 +175,7 @@ class KafkaBench {
 
   /** The held-out rows in Avro, framed for the registry; the schema registered under the topic's subject. */
   private async avroRecords(topic: string): Promise<Buffer[]> {
+    if (!this.registry) throw new Error("the Avro phase needs a schema registry");
     const encoder = new SchemaEncoder(new RegistryClient({ urls: [this.registry.url] }), {
       strategy: "topic",
       use: { register: { schemaType: "AVRO", schema: JSON.stringify(FEATURES_AVRO), references: [] } },
@@ -311,7 +313,12 @@ class KafkaBench {
    * times a model loading or a producer connecting; then adds kafka-in, which starts
    * reading at once.
    */
-  private async deployFlow(phase: FlowPhase, input: string, output: string, engine: EngineChoice = "auto"): Promise<void> {
+  async deployFlow(phase: FlowPhase, input: string, output: string, engine: EngineChoice = "auto"): Promise<void> {
+    await (await this.readyFlow(phase, input, output, engine)).addInput();
+  }
+
+  /** Deploys the flow without kafka-in and waits until it is ready; addInput() deploys kafka-in. */
+  async readyFlow(phase: FlowPhase, input: string, output: string, engine: EngineChoice = "auto"): Promise<{ addInput(): Promise<void> }> {
     this.watch.reset();
     const flow = this.flowWithoutInput(phase, output, engine);
     await this.runtime.deploy(flow);
@@ -321,7 +328,7 @@ class KafkaBench {
     const delivery = phase === "eos" ? { deliveryMode: "exactly-once" } : {};
     const batches = phase === "batch" ? { outputMode: "batch", batchRecords: SCRIPT_BATCH } : {};
     const kafkaIn = { id: "in", type: "kafka-in", z: "bench", broker: "broker", topic: input, groupId: this.traffic.uniqueName("group"), fromBeginning: true, ...format, ...delivery, ...batches };
-    await this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "passthrough" ? "out" : "model"]] }], "nodes");
+    return { addInput: () => this.runtime.deploy([...flow, { ...kafkaIn, wires: [[phase === "passthrough" ? "out" : "model"]] }], "nodes") };
   }
 
   private flowWithoutInput(phase: FlowPhase, output: string, engine: EngineChoice): object[] {
@@ -333,7 +340,7 @@ class KafkaBench {
     return [
       { id: "bench", type: "tab", label: "kafka bench" },
       { id: "broker", type: "kafka-broker", brokers: this.brokers, clientId: "bench", engine },
-      { id: "registry", type: "schema-registry", urls: this.registry.url, auth: "none" },
+      ...(this.registry ? [{ id: "registry", type: "schema-registry", urls: this.registry.url, auth: "none" }] : []),
       ...(scores(phase) ? [model] : []),
       ...(phase === "hop" ? [change] : []),
       // acks all, no compression: the defaults

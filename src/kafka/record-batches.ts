@@ -72,9 +72,3 @@ export function withRows<T extends object>(msg: T, indexes: number[]): T {
   };
   return { ...msg, kafka: narrowed };
 }
-
-/** A batch msg's fields for its row at `index`, when msg.kafka still has a value per row (else none). */
-export function rowFields(msg: unknown, index: number, rows: number): { key?: string | Buffer | null; headers?: Record<string, string | Buffer>; timestamp?: number } {
-  if (!isBatchMessage(msg) || msg.kafka.offsets.length !== rows) return {};
-  return { key: msg.kafka.keys[index], headers: msg.kafka.headers[index], timestamp: msg.kafka.timestamps[index] };
-}

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
 import type { Codec, ConnectionState, Delivery, EngineProducer, OutgoingRecord, ProducerSettings } from "../kafka/engine";
 import { ProduceRefusedError, ProducerStoppedError } from "../kafka/produce-errors";
-import { isBatchMessage, rowFields, withRows } from "../kafka/record-batches";
+import { isBatchMessage, withRows } from "../kafka/record-batches";
 import { encodeMessage, RecordEncodeError, type OutgoingMessage } from "../kafka/record-codec";
 import { encoderSettings } from "../kafka/schema-registry/registry-settings";
 import { RegistryValueWriter } from "../kafka/schema-registry/registry-writer";
@@ -204,7 +204,12 @@ export = function registerKafkaOut(RED: NodeAPI): void {
      */
     const writeRows = (msg: NodeMessageInFlow, topic: string, retry: boolean, transaction: TransactionSender | undefined, send: (msg: NodeMessageInFlow) => void, done: (error?: Error) => void): void => {
       const rows = msg.payload as unknown[];
-      const writes = rows.map((payload, index) => writeRecord({ ...rowFields(msg, index, rows.length), partition: msg.partition, payload }, topic, retry, transaction));
+      // each row's key, headers and timestamp while msg.kafka has them per row
+      const kafka = isBatchMessage(msg) && msg.kafka.offsets.length === rows.length ? msg.kafka : undefined;
+      const partition = msg.partition;
+      const writes = rows.map((payload, index) =>
+        writeRecord(kafka ? { payload, partition, key: kafka.keys[index], headers: kafka.headers[index], timestamp: kafka.timestamps[index] } : { payload, partition }, topic, retry, transaction),
+      );
       void Promise.allSettled(writes).then((outcomes) => {
         const failures = outcomes.flatMap((outcome, index) => (outcome.status === "rejected" ? [{ index, error: outcome.reason as Error }] : []));
         // closing: the records are left unsettled, to be read again
@@ -217,8 +222,8 @@ export = function registerKafkaOut(RED: NodeAPI): void {
           return done();
         }
         const written = outcomes.flatMap((outcome, index) => (outcome.status === "fulfilled" ? [index] : []));
-        // rows settled one by one only while msg.kafka still has a record per row; else the batch goes as one
-        const perRow = !isBatchMessage(msg) || msg.kafka.offsets.length === rows.length;
+        // rows settled one by one while msg.kafka has a record per row; else (one record's array, or a batch reshaped) the msg goes as one
+        const perRow = kafka !== undefined;
         if (perRow && written.length > 0) settleMessage(withRows(msg, written), "processed");
         const rowErrors = failures.map(({ index, error }) => ({ index, ...classify(error) }));
         for (const { index, outcome, failure } of perRow ? rowErrors : rowErrors.slice(0, 1)) {
