@@ -145,6 +145,38 @@ describe(`the batch path: one msg per batch of records (real broker, real Python
     await waitFor(async () => (await committedOffset(group, input)) === "20", 15_000, "offset 20 committed");
   });
 
+  it("a row kafka-out cannot write fails alone: the rest of its batch is written, Catch gets that row, and it is dead-lettered", async () => {
+    const [input, output, deadLetters, group] = [uniqueName("batch-refused-in"), uniqueName("batch-refused-out"), uniqueName("batch-refused-dlq"), uniqueName("batch-refused-group")];
+    await Promise.all([createTopic(input, 1), createTopic(output, 1, undefined, { "max.message.bytes": "1024" }), createTopic(deadLetters, 1)]);
+    const values = Array.from({ length: 11 }, (_, index) => (index === 5 ? "y".repeat(4096) : `small-${index}`));
+    await produce(input, values.map((value, index) => ({ key: `r${index}`, value })));
+    await helper.load(
+      [kafkaBroker, kafkaIn, kafkaOut, catchNode],
+      [
+        { id: "bt-flow", type: "tab" },
+        { id: "bt-broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "batch-path-test" },
+        { id: "bt-reader", type: "kafka-in", z: "bt-flow", broker: "bt-broker", topic: input, groupId: group, fromBeginning: true, payloadFormat: "text", outputMode: "batch", deadLetterTopic: deadLetters, wires: [["bt-writer"]] },
+        { id: "bt-writer", type: "kafka-out", z: "bt-flow", broker: "bt-broker", topic: output, acks: "all", wires: [] },
+        { id: "bt-catch", type: "catch", z: "bt-flow", scope: null, uncaught: false, wires: [["bt-errors"]] },
+        { id: "bt-errors", type: "helper", z: "bt-flow" },
+      ],
+    );
+    const caught: Caught[] = [];
+    helper.getNode("bt-errors").on("input", (msg: Caught) => caught.push(msg));
+
+    const written = await consume(output, 10, 60_000);
+    assert.deepEqual(written.map((record) => String(record.key)).sort(), values.map((_, index) => `r${index}`).filter((key) => key !== "r5").sort());
+    const [letter] = await consume(deadLetters, 1, 60_000);
+    assert.equal(String(letter.key), "r5");
+    assert.equal(String(letter.value), values[5], "byte for byte");
+    assert.match(String(letter.headers?.["dlq.error"]), /Produce refused by the broker: .*MESSAGE_TOO_LARGE/);
+    await waitFor(() => caught.length > 0, 30_000, "kafka-out's report");
+    assert.match(caught[0].error.message, /1 of \d+ records of the batch were not written: row \d+: Produce refused by the broker/);
+    assert.deepEqual(caught[0].kafka?.offsets, ["5"]);
+    assert.deepEqual(caught[0].payload, [values[5]]);
+    await waitFor(async () => (await committedOffset(group, input)) === "11", 15_000, "offset 11 committed");
+  });
+
   it("waits up to Wait ms for the records of a quiet topic to fill a batch", async () => {
     const input = uniqueName("batch-quiet-in");
     const output = uniqueName("batch-quiet-out");
