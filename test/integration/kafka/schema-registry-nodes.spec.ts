@@ -160,6 +160,39 @@ describe(`kafka-in and kafka-out with a schema registry (real broker, real regis
     assert.match(caught[0].error?.message ?? "", /Cannot write msg.payload in the registry's schema: the value does not fit the Avro schema plant.Reading: value: "high"/);
   });
 
+  it("in one message per batch: kafka-in decodes Python's Avro records into the batch's payload array, kafka-out writes each element as an Avro record Python reads", async () => {
+    const input = uniqueName("registry-batch-in");
+    const output = uniqueName("registry-batch-out");
+    await Promise.all([createTopic(input, 1), createTopic(output, 1)]);
+    const readings = Array.from({ length: 20 }, (_, index) => ({ sensor: `s${index}`, value: index / 4 }));
+    const values = await pythonWrites(registry.url, input, "avro", readings, READING);
+    await produce(input, values.map((value, index) => ({ key: `k${index}`, value })));
+    await helper.load(
+      [kafkaBroker, kafkaIn, kafkaOut, schemaRegistry, catchNode],
+      [
+        { id: "f1", type: "tab" },
+        { id: "broker", type: "kafka-broker", engine: TEST_ENGINE, brokers: testBrokers(), clientId: "schema-registry-test" },
+        { id: "registry", type: "schema-registry", urls: registry.url, auth: "none" },
+        { id: "in", type: "kafka-in", z: "f1", broker: "broker", topic: input, groupId: uniqueName("registry-batch"), fromBeginning: true, payloadFormat: "schema-registry", registry: "registry", outputMode: "batch", wires: [["seen", "out"]] },
+        { id: "seen", type: "helper", z: "f1" },
+        { id: "out", type: "kafka-out", z: "f1", broker: "broker", topic: output, acks: "all", valueFormat: "schema-registry", registry: "registry", schemaSource: "register", schemaType: "AVRO", schemaText: JSON.stringify(READING), wires: [] },
+        { id: "catcher", type: "catch", z: "f1", scope: null, uncaught: false, wires: [["errors"]] },
+        { id: "errors", type: "helper", z: "f1" },
+      ],
+    );
+    const seen: { payload: unknown[] }[] = [];
+    const caught: Received[] = [];
+    helper.getNode("seen").on("input", (msg: { payload: unknown[] }) => seen.push(msg));
+    helper.getNode("errors").on("input", (msg: Received) => caught.push(msg));
+    const written = await consume(output, readings.length, 60_000);
+    assert.ok(seen.every((msg) => Array.isArray(msg.payload)) && seen.length < readings.length, `${readings.length} records in ${seen.length} batch msgs`);
+    assert.deepEqual(JSON.parse(JSON.stringify(seen.flatMap((msg) => msg.payload))), readings, "the batches' payloads, decoded in order");
+    const decoded = await peer("deserialize", registry.url, output, "avro", written.map((record) => record.value?.toString("hex")));
+    const byKey = new Map(written.map((record, index) => [String(record.key), decoded[index]]));
+    assert.deepEqual(readings.map((_, index) => byKey.get(`k${index}`)), readings, "one Avro record per element, with its record's key");
+    assert.deepEqual(caught, []);
+  });
+
   it("reads and writes keys in the registry's wire format: Python's Avro keys decoded on msg.key, kafka-out's keys in <topic>-key that Python reads; a key not in the format goes to Catch", async () => {
     const input = uniqueName("registry-keys-in");
     const output = uniqueName("registry-keys-out");
